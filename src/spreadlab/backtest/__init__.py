@@ -1,0 +1,1 @@
+"""Backtests: the vectorised research backtest and the event-driven runner."""

@@ -1,0 +1,83 @@
+"""Enumerations used across spreadlab instead of free strings."""
+
+from __future__ import annotations
+
+from enum import Enum, StrEnum
+
+__all__ = ["OptionKind", "OrderType", "Settlement", "Side", "TimeInForce", "Venue"]
+
+
+class Side(Enum):
+    """Order or trade side. ``sign`` is +1 for BUY and -1 for SELL."""
+
+    BUY = 1
+    SELL = -1
+
+    @property
+    def sign(self) -> int:
+        """Return +1 for BUY, -1 for SELL."""
+        return int(self.value)
+
+    @property
+    def opposite(self) -> Side:
+        """Return the other side."""
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OptionKind(StrEnum):
+    """Call or put."""
+
+    CALL = "call"
+    PUT = "put"
+
+
+class Settlement(StrEnum):
+    """How a contract's PnL is settled.
+
+    LINEAR: PnL in the quote currency, ``qty * multiplier * (exit - entry)``.
+    INVERSE: PnL in the base coin, ``qty_usd * (1/entry - 1/exit)``.
+    """
+
+    LINEAR = "linear"
+    INVERSE = "inverse"
+
+
+class OrderType(StrEnum):
+    """Order types understood by the execution layer."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_MARKET = "stop_market"
+    STOP_LIMIT = "stop_limit"
+
+
+class TimeInForce(StrEnum):
+    """Time in force of an order."""
+
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+    GTD = "gtd"
+    POST_ONLY = "post_only"
+
+
+class Venue(StrEnum):
+    """Venues whose symbols spreadlab parses.
+
+    ``SIM`` and ``SIM2`` are the two venues of the built-in simulated market.
+    Binance and Bybit list spot and derivatives under the same symbols, so
+    each product line is its own venue.
+    """
+
+    DERIBIT = "DERIBIT"
+    BINANCE = "BINANCE"
+    BINANCE_USDM = "BINANCE_USDM"
+    BINANCE_COINM = "BINANCE_COINM"
+    BYBIT = "BYBIT"
+    BYBIT_LINEAR = "BYBIT_LINEAR"
+    BYBIT_INVERSE = "BYBIT_INVERSE"
+    BYBIT_OPTION = "BYBIT_OPTION"
+    OKX = "OKX"
+    HYPERLIQUID = "HYPERLIQUID"
+    SIM = "SIM"
+    SIM2 = "SIM2"

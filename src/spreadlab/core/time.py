@@ -1,0 +1,106 @@
+"""Time helpers. All times are int64 nanoseconds since the Unix epoch, UTC.
+
+A 365.25-day year (:data:`NS_PER_YEAR`) is used to annualise anything that
+runs 24/7; there is no trading-day calendar in crypto.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from spreadlab.errors import ValidationError
+
+__all__ = [
+    "NS_PER_DAY",
+    "NS_PER_HOUR",
+    "NS_PER_MINUTE",
+    "NS_PER_SECOND",
+    "NS_PER_YEAR",
+    "datetime_to_ns",
+    "ns_to_datetime",
+    "ns_to_iso",
+    "parse_time",
+]
+
+NS_PER_SECOND = 1_000_000_000
+NS_PER_MINUTE = 60 * NS_PER_SECOND
+NS_PER_HOUR = 60 * NS_PER_MINUTE
+NS_PER_DAY = 24 * NS_PER_HOUR
+NS_PER_YEAR = int(365.25 * NS_PER_DAY)
+
+
+def datetime_to_ns(dt: datetime) -> int:
+    """Convert an aware datetime to int nanoseconds UTC.
+
+    Naive datetimes are rejected: a timestamp without a zone is ambiguous.
+
+    Examples
+    --------
+    >>> datetime_to_ns(datetime(2024, 1, 1, tzinfo=UTC))
+    1704067200000000000
+    """
+    if dt.tzinfo is None:
+        raise ValidationError(f"datetime {dt.isoformat()} has no time zone; pass an aware datetime")
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1_000
+
+
+def ns_to_datetime(ns: int) -> datetime:
+    """Convert int nanoseconds UTC to an aware datetime (microsecond precision)."""
+    seconds, rem = divmod(int(ns), NS_PER_SECOND)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=rem // 1_000)
+
+
+def ns_to_iso(ns: int) -> str:
+    """Format int nanoseconds UTC as ISO 8601 with nanoseconds and a ``Z`` suffix.
+
+    Examples
+    --------
+    >>> ns_to_iso(1704067200000000001)
+    '2024-01-01T00:00:00.000000001Z'
+    """
+    seconds, rem = divmod(int(ns), NS_PER_SECOND)
+    base = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{rem:09d}Z"
+
+
+def parse_time(text: str | int | datetime) -> int:
+    """Parse a time given as int ns, an aware datetime or an ISO 8601 string.
+
+    Strings without an offset are read as UTC (the convention of every
+    exchange API and archive). Fractions beyond microseconds are kept.
+
+    Examples
+    --------
+    >>> parse_time("2024-08-09T00:00:00.5Z")
+    1723161600500000000
+    >>> parse_time("2024-08-09")
+    1723161600000000000
+    """
+    if isinstance(text, bool):
+        raise ValidationError(f"time={text!r} is not a time")
+    if isinstance(text, int):
+        return text
+    if isinstance(text, datetime):
+        return datetime_to_ns(text)
+    raw = text.strip()
+    frac_ns = 0
+    body = raw
+    if raw.endswith(("Z", "z")):
+        body = raw[:-1] + "+00:00"
+    # split off a fractional part longer than microseconds, which datetime cannot hold
+    dot = body.find(".")
+    if dot != -1:
+        end = dot + 1
+        while end < len(body) and body[end].isdigit():
+            end += 1
+        digits = body[dot + 1 : end]
+        frac_ns = int((digits + "000000000")[:9]) if digits else 0
+        body = body[:dot] + body[end:]
+    try:
+        dt = datetime.fromisoformat(body)
+    except ValueError as exc:
+        raise ValidationError(f"time={text!r} is not an ISO 8601 time") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return datetime_to_ns(dt) + frac_ns

@@ -1,0 +1,224 @@
+"""Contract specifications: Spot, Perpetual, Future and Option.
+
+Every instrument knows its tick and lot size, its multiplier (contract size)
+and whether it settles linearly (PnL in the quote currency) or inversely (PnL
+in the base coin). PnL, notional and funding are computed by the kernels in
+:mod:`spreadlab.kernels.contracts`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from spreadlab._typing import FloatArray
+from spreadlab.core.enums import OptionKind, Settlement
+from spreadlab.core.ids import InstrumentId
+from spreadlab.core.time import NS_PER_HOUR, NS_PER_YEAR
+from spreadlab.core.validate import require_non_negative, require_positive
+from spreadlab.errors import ValidationError
+from spreadlab.kernels import contracts as _k
+
+__all__ = ["Future", "Instrument", "Option", "Perpetual", "Spot"]
+
+_CCY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789k")
+
+
+def _check_currency(name: str, value: str) -> None:
+    if not value or not isinstance(value, str) or not set(value) <= _CCY_CHARS:
+        raise ValidationError(f"{name}={value!r} must be a currency code such as 'BTC' or 'USDT'")
+
+
+def _as_array(x: float | FloatArray) -> FloatArray:
+    return np.atleast_1d(np.asarray(x, dtype=np.float64))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Instrument:
+    """Fields common to every tradable instrument.
+
+    Parameters
+    ----------
+    id
+        ``VENUE:SYMBOL``.
+    base, quote
+        The traded coin and the currency prices are quoted in.
+    settlement_currency
+        Currency in which PnL is paid (the quote for linear, the base for inverse).
+    settlement
+        ``Settlement.LINEAR`` or ``Settlement.INVERSE``.
+    tick_size, lot_size
+        Price increment and quantity increment (> 0).
+    multiplier
+        Contract size: coin per contract (linear) or USD per contract (inverse).
+    min_notional
+        Smallest order notional in the quote currency (>= 0).
+    listing_ns
+        Listing time in ns UTC, if known.
+    """
+
+    id: InstrumentId
+    base: str
+    quote: str
+    settlement_currency: str
+    settlement: Settlement = Settlement.LINEAR
+    tick_size: float
+    lot_size: float
+    multiplier: float = 1.0
+    min_notional: float = 0.0
+    listing_ns: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, InstrumentId):
+            raise ValidationError(f"id={self.id!r} must be an InstrumentId")
+        _check_currency("base", self.base)
+        _check_currency("quote", self.quote)
+        _check_currency("settlement_currency", self.settlement_currency)
+        if not isinstance(self.settlement, Settlement):
+            raise ValidationError(f"settlement={self.settlement!r} must be a Settlement")
+        require_positive("tick_size", self.tick_size)
+        require_positive("lot_size", self.lot_size)
+        require_positive("multiplier", self.multiplier)
+        require_non_negative("min_notional", self.min_notional)
+        if self.listing_ns is not None and self.listing_ns < 0:
+            raise ValidationError(f"listing_ns={self.listing_ns} must be >= 0")
+
+    @property
+    def is_inverse(self) -> bool:
+        """True for coin-margined (inverse) contracts."""
+        return self.settlement is Settlement.INVERSE
+
+    def round_price(self, price: float) -> float:
+        """Round ``price`` to the nearest tick."""
+        return round(round(price / self.tick_size) * self.tick_size, 12)
+
+    def round_qty(self, qty: float) -> float:
+        """Round ``qty`` toward zero to a whole number of lots."""
+        lots = math.floor(abs(qty) / self.lot_size + 1e-9)
+        return math.copysign(round(lots * self.lot_size, 12), qty)
+
+    def notional(self, qty: float | FloatArray, price: float | FloatArray) -> FloatArray:
+        """Signed notional: quote currency if linear, coin if inverse."""
+        q, p = np.broadcast_arrays(_as_array(qty), _as_array(price))
+        return _k.notional(np.ascontiguousarray(q), np.ascontiguousarray(p), self.multiplier, self.is_inverse)
+
+    def pnl(
+        self, qty: float | FloatArray, entry: float | FloatArray, exit_: float | FloatArray
+    ) -> FloatArray:
+        """PnL in the settlement currency of ``qty`` contracts from ``entry`` to ``exit_``.
+
+        Examples
+        --------
+        >>> from spreadlab.instruments import parse_symbol
+        >>> perp = parse_symbol("DERIBIT", "BTC-PERPETUAL")
+        >>> float(perp.pnl(10_000 / perp.multiplier, 50_000.0, 55_000.0)[0])  # doctest: +ELLIPSIS
+        0.01818181...
+        """
+        q, a, b = np.broadcast_arrays(_as_array(qty), _as_array(entry), _as_array(exit_))
+        return _k.pnl(
+            np.ascontiguousarray(q),
+            np.ascontiguousarray(a),
+            np.ascontiguousarray(b),
+            self.multiplier,
+            self.is_inverse,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spot(Instrument):
+    """A spot pair: buy ``base`` with ``quote``; always linear."""
+
+    def __post_init__(self) -> None:
+        Instrument.__post_init__(self)
+        if self.settlement is not Settlement.LINEAR:
+            raise ValidationError("settlement of a Spot instrument must be LINEAR")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Perpetual(Instrument):
+    """A perpetual swap paying funding every ``funding_interval_ns``.
+
+    Funding times are the multiples of the interval since the epoch shifted by
+    ``funding_offset_ns`` (00:00, 08:00, 16:00 UTC for an 8h venue).
+    """
+
+    funding_interval_ns: int = 8 * NS_PER_HOUR
+    funding_offset_ns: int = 0
+
+    def __post_init__(self) -> None:
+        Instrument.__post_init__(self)
+        if self.funding_interval_ns <= 0:
+            raise ValidationError(f"funding_interval_ns={self.funding_interval_ns} must be > 0")
+        if not 0 <= self.funding_offset_ns < self.funding_interval_ns:
+            raise ValidationError(
+                f"funding_offset_ns={self.funding_offset_ns} must lie in [0, funding_interval_ns)"
+            )
+
+    def funding_times(self, start_ns: int, end_ns: int) -> np.ndarray:
+        """Funding times in ``(start_ns, end_ns]`` as int64 ns."""
+        step = self.funding_interval_ns
+        first = ((start_ns - self.funding_offset_ns) // step + 1) * step + self.funding_offset_ns
+        return np.arange(first, end_ns + 1, step, dtype=np.int64)
+
+    def funding(
+        self, qty: float | FloatArray, mark: float | FloatArray, rate: float | FloatArray
+    ) -> FloatArray:
+        """Funding cash flow in the settlement currency (positive = received)."""
+        q, m, r = np.broadcast_arrays(_as_array(qty), _as_array(mark), _as_array(rate))
+        return _k.funding_payment(
+            np.ascontiguousarray(q),
+            np.ascontiguousarray(m),
+            np.ascontiguousarray(r),
+            self.multiplier,
+            self.is_inverse,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Future(Instrument):
+    """A dated future expiring at ``expiry_ns``."""
+
+    expiry_ns: int
+
+    def __post_init__(self) -> None:
+        Instrument.__post_init__(self)
+        if self.expiry_ns <= 0:
+            raise ValidationError(f"expiry_ns={self.expiry_ns} must be > 0")
+        if self.listing_ns is not None and self.expiry_ns <= self.listing_ns:
+            raise ValidationError(f"expiry_ns={self.expiry_ns} must be after listing_ns={self.listing_ns}")
+
+    def time_to_expiry(self, ts_ns: int) -> float:
+        """Years (365.25 days) from ``ts_ns`` to expiry; negative after expiry."""
+        return (self.expiry_ns - ts_ns) / NS_PER_YEAR
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option(Instrument):
+    """A European option on ``underlying`` (coin-settled if inverse).
+
+    Coin-settled (Deribit-style) options quote their premium in the base coin;
+    linear options quote it in the quote currency.
+    """
+
+    strike: float
+    expiry_ns: int
+    kind: OptionKind
+    underlying: str
+
+    def __post_init__(self) -> None:
+        Instrument.__post_init__(self)
+        require_positive("strike", self.strike)
+        if not isinstance(self.kind, OptionKind):
+            raise ValidationError(f"kind={self.kind!r} must be an OptionKind")
+        if self.expiry_ns <= 0:
+            raise ValidationError(f"expiry_ns={self.expiry_ns} must be > 0")
+        if self.listing_ns is not None and self.expiry_ns <= self.listing_ns:
+            raise ValidationError(f"expiry_ns={self.expiry_ns} must be after listing_ns={self.listing_ns}")
+        if not self.underlying:
+            raise ValidationError("underlying must be a non-empty name")
+
+    def time_to_expiry(self, ts_ns: int) -> float:
+        """Years (365.25 days) from ``ts_ns`` to expiry; negative after expiry."""
+        return (self.expiry_ns - ts_ns) / NS_PER_YEAR

@@ -306,7 +306,7 @@ def _bybit_linear(symbol: str) -> Instrument:
             quote=quote,
             settlement_currency=quote,
             expiry_ns=_parse_dmy(m.group(3), symbol),
-            **common,
+            **common,  # type: ignore[arg-type]
         )  # type: ignore[arg-type]
     base, quote = _split_pair(symbol)
     if quote not in ("USDT", "USDC"):

@@ -1,0 +1,1 @@
+"""Benchmarks: spreadlab against its peer tools on the same work (``make bench``)."""

@@ -69,12 +69,15 @@ _SCHEMAS: dict[EventKind, dict[str, pl.DataType]] = {
         **_COMMON,
         "rate": pl.Float64(),
         "funding_time_ns": pl.Int64(),
-        "interval_ns": pl.Int64(),
+        "interval_ns": pl.Int64(),  # null where the source does not say
+        "predicted_rate": pl.Float64(),  # null where the source does not say
     },
     EventKind.MARK: {
         **_COMMON,
         "mark": pl.Float64(),
         "index": pl.Float64(),
+        "open_interest": pl.Float64(),  # null where the source does not say
+        "last_price": pl.Float64(),  # null where the source does not say
     },
     EventKind.OPTION_QUOTES: {
         **_COMMON,
@@ -87,6 +90,20 @@ _SCHEMAS: dict[EventKind, dict[str, pl.DataType]] = {
         "mark_iv": pl.Float64(),
         "delta": pl.Float64(),
         "open_interest": pl.Float64(),
+        # added by the data layer; null where the source does not say
+        "bid_size": pl.Float64(),
+        "ask_size": pl.Float64(),
+        "gamma": pl.Float64(),
+        "vega": pl.Float64(),
+        "theta": pl.Float64(),
+        "rho": pl.Float64(),
+        "index_price": pl.Float64(),
+        "underlying_id": pl.String(),  # the future/index the option is priced off, e.g. DERIBIT:BTC-27JUN25
+        "strike": pl.Float64(),
+        "expiry_ns": pl.Int64(),
+        "option_kind": pl.String(),  # "call" | "put"
+        "last_price": pl.Float64(),
+        "volume": pl.Float64(),
     },
     EventKind.BARS: {
         **_COMMON,
@@ -96,6 +113,10 @@ _SCHEMAS: dict[EventKind, dict[str, pl.DataType]] = {
         "close": pl.Float64(),
         "volume": pl.Float64(),
         "interval_ns": pl.Int64(),
+        # added by the data layer
+        "price_type": pl.String(),  # "trade" | "mark" | "index" (PriceType)
+        "quote_volume": pl.Float64(),  # null where the source does not say
+        "trade_count": pl.Int64(),  # null where the source does not say
     },
 }
 

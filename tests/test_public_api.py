@@ -25,7 +25,7 @@ def test_all_is_complete_and_sorted() -> None:
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     try:
-        spreadlab.NoSuchThing  # noqa: B018
+        spreadlab.NoSuchThing
     except AttributeError as exc:
         assert "NoSuchThing" in str(exc)
     else:

@@ -32,13 +32,13 @@ EVENT_TIME = 4
 
 @njit(cache=True, nogil=True)
 def threshold_states(
-    z: FloatArray, entry: float, exit_: float, stop: float, max_hold: int
+    z: FloatArray, entry: float, exit_: float, stop: float, max_hold: int, initial: float
 ) -> tuple[FloatArray, IntArray]:
-    """Return (state per bar, event code per bar) for the score ``z``."""
+    """Return (state per bar, event code per bar) for the score ``z``, starting in state ``initial``."""
     n = z.shape[0]
     state = np.zeros(n)
     events = np.zeros(n, dtype=np.int64)
-    s = 0.0
+    s = initial
     held = 0
     blocked = 0.0  # side blocked after a stop: -1, +1 or 0
     for t in range(n):
@@ -76,12 +76,12 @@ def threshold_states(
 
 
 def threshold_states_py(
-    z: FloatArray, entry: float, exit_: float, stop: float, max_hold: int
+    z: FloatArray, entry: float, exit_: float, stop: float, max_hold: int, initial: float
 ) -> tuple[FloatArray, IntArray]:
     """Plain-Python twin of :func:`threshold_states`."""
     state: list[float] = []
     events: list[int] = []
-    s, held, blocked = 0.0, 0, 0.0
+    s, held, blocked = float(initial), 0, 0.0
     for x in map(float, z):
         ev = 0
         if math.isnan(x):

@@ -18,8 +18,10 @@ from spreadlab._typing import FloatArray, IntArray
 from spreadlab.core.validate import require_finite, require_positive
 from spreadlab.errors import ValidationError
 from spreadlab.kernels.threshold import threshold_states
+from spreadlab.signals.base import SignalFrame, require_min_length
+from spreadlab.signals.zscore import rolling_zscore
 
-__all__ = ["RuleEvent", "RuleOutput", "ThresholdRule"]
+__all__ = ["FittedZScoreBands", "RuleEvent", "RuleOutput", "ThresholdRule", "ZScoreBands"]
 
 
 class RuleEvent(IntEnum):
@@ -90,5 +92,72 @@ class ThresholdRule:
         if arr.ndim != 1:
             raise ValidationError(f"z must be one-dimensional, got shape {arr.shape}")
         stop = self.stop_z if math.isfinite(self.stop_z) else 1e300
-        state, events = threshold_states(arr, self.entry_z, self.exit_z, stop, self.max_hold_bars)
+        state, events = threshold_states(arr, self.entry_z, self.exit_z, stop, self.max_hold_bars, 0.0)
         return RuleOutput(state=state, events=events)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FittedZScoreBands:
+    """A fitted rolling-z-score band signal (see :class:`ZScoreBands`).
+
+    It keeps the last ``window - 1`` spread values of the history so the
+    z-score of new observations is computed on the same trailing window.
+    """
+
+    window: int
+    rule: ThresholdRule
+    warmup: FloatArray
+
+    def score(self, observations: SignalFrame) -> FloatArray:
+        """Rolling z-score of ``observations["spread"]`` continuing from the history."""
+        x = np.concatenate((self.warmup, observations["spread"]))
+        z = rolling_zscore(x, window=self.window)
+        return z[self.warmup.size :]
+
+    def target(self, observations: SignalFrame, *, current: float = 0.0) -> FloatArray:
+        """Target state per row in {-1, 0, 1} starting from ``current``."""
+        return self.apply(observations, current=current).state
+
+    def apply(self, observations: SignalFrame, *, current: float = 0.0) -> RuleOutput:
+        """Score the observations and run the rule; returns states and event codes."""
+        if current not in (-1.0, 0.0, 1.0):
+            raise ValidationError(f"current={current} must be -1, 0 or 1 for a band rule")
+        z = np.ascontiguousarray(self.score(observations))
+        r = self.rule
+        stop = r.stop_z if math.isfinite(r.stop_z) else 1e300
+        state, events = threshold_states(z, r.entry_z, r.exit_z, stop, r.max_hold_bars, float(current))
+        return RuleOutput(state=state, events=events)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ZScoreBands:
+    """Rolling z-score of the spread with threshold bands: a :class:`SignalModel`.
+
+    The score at bar t uses the trailing ``window`` spread values up to and
+    including t (no look-ahead); :class:`ThresholdRule` turns it into a target.
+
+    Examples
+    --------
+    >>> model = ZScoreBands(window=3, rule=ThresholdRule(entry_z=1.0))
+    >>> hist = SignalFrame(ts=np.arange(4), columns={"spread": np.array([0.0, 1.0, 0.0, 1.0])})
+    >>> fitted = model.fit(hist)
+    >>> new = SignalFrame(ts=np.arange(4, 6), columns={"spread": np.array([5.0, 0.0])})
+    >>> fitted.target(new).tolist()
+    [-1.0, 0.0]
+    """
+
+    window: int
+    rule: ThresholdRule
+
+    def __post_init__(self) -> None:
+        if self.window < 2:
+            raise ValidationError(f"window={self.window} must be >= 2")
+
+    def fit(self, history: SignalFrame) -> FittedZScoreBands:
+        """Keep the history's last ``window - 1`` spread values for warm-up."""
+        spread = history["spread"]
+        require_min_length(
+            "history", spread.size, self.window - 1, why=f"to warm up a window of {self.window}"
+        )
+        tail = spread[spread.size - (self.window - 1) :].copy()
+        return FittedZScoreBands(window=self.window, rule=self.rule, warmup=tail)

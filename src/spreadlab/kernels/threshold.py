@@ -8,7 +8,10 @@ State s in {-1, 0, +1} (short spread, flat, long spread). With score z:
 - any position is closed after ``max_hold`` bars (0 = no limit);
 - after a stop, no new entry on that side until |z| has come back inside the
   entry band (no immediate re-entry into a breaking spread);
-- a NaN score keeps the current state (no decision without data).
+- a NaN score keeps the current state (no decision without data);
+- entries happen only at bars where ``allow`` is true (an entry filter such as
+  "edge exceeds the round-trip cost" or "the spread still mean-reverts");
+  exits and stops are never blocked.
 
 Event codes: 0 none, 1 entry, 2 exit, 3 stop, 4 time exit.
 """
@@ -20,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from spreadlab._typing import FloatArray, IntArray
+from spreadlab._typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["EVENT_ENTRY", "EVENT_EXIT", "EVENT_STOP", "EVENT_TIME", "threshold_states", "threshold_states_py"]
 
@@ -32,7 +35,13 @@ EVENT_TIME = 4
 
 @njit(cache=True, nogil=True)
 def threshold_states(
-    z: FloatArray, entry: float, exit_: float, stop: float, max_hold: int, initial: float
+    z: FloatArray,
+    entry: float,
+    exit_: float,
+    stop: float,
+    max_hold: int,
+    initial: float,
+    allow: BoolArray,
 ) -> tuple[FloatArray, IntArray]:
     """Return (state per bar, event code per bar) for the score ``z``, starting in state ``initial``."""
     n = z.shape[0]
@@ -51,7 +60,9 @@ def threshold_states(
         if blocked != 0.0 and abs(x) < entry:
             blocked = 0.0
         if s == 0.0:
-            if x > entry and blocked != -1.0:
+            if not allow[t]:
+                pass
+            elif x > entry and blocked != -1.0:
                 s = -1.0
                 held = 0
                 events[t] = EVENT_ENTRY
@@ -76,13 +87,19 @@ def threshold_states(
 
 
 def threshold_states_py(
-    z: FloatArray, entry: float, exit_: float, stop: float, max_hold: int, initial: float
+    z: FloatArray,
+    entry: float,
+    exit_: float,
+    stop: float,
+    max_hold: int,
+    initial: float,
+    allow: BoolArray,
 ) -> tuple[FloatArray, IntArray]:
     """Plain-Python twin of :func:`threshold_states`."""
     state: list[float] = []
     events: list[int] = []
     s, held, blocked = float(initial), 0, 0.0
-    for x in map(float, z):
+    for x, ok in zip(map(float, z), allow, strict=True):
         ev = 0
         if math.isnan(x):
             if s != 0.0:
@@ -93,7 +110,9 @@ def threshold_states_py(
         if blocked and abs(x) < entry:
             blocked = 0.0
         if s == 0.0:
-            if x > entry and blocked != -1.0:
+            if not ok:
+                pass
+            elif x > entry and blocked != -1.0:
                 s, held, ev = -1.0, 0, EVENT_ENTRY
             elif x < -entry and blocked != 1.0:
                 s, held, ev = 1.0, 0, EVENT_ENTRY

@@ -14,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from spreadlab._typing import FloatArray, IntArray
+from spreadlab._typing import BoolArray, FloatArray, IntArray
 from spreadlab.core.validate import require_finite, require_positive
 from spreadlab.errors import ValidationError
 from spreadlab.kernels.threshold import threshold_states
@@ -86,13 +86,27 @@ class ThresholdRule:
         if self.max_hold_bars < 0:
             raise ValidationError(f"max_hold_bars={self.max_hold_bars} must be >= 0")
 
-    def apply(self, z: FloatArray) -> RuleOutput:
-        """Run the rule over the score series ``z``."""
+    def apply(self, z: FloatArray, *, current: float = 0.0, allow: BoolArray | None = None) -> RuleOutput:
+        """Run the rule over the score series ``z`` starting from state ``current``.
+
+        ``allow`` (one bool per bar) restricts entries to the bars where it is
+        true; exits and stops are never blocked.
+        """
         arr = np.ascontiguousarray(z, dtype=np.float64)
         if arr.ndim != 1:
             raise ValidationError(f"z must be one-dimensional, got shape {arr.shape}")
+        if current not in (-1.0, 0.0, 1.0):
+            raise ValidationError(f"current={current} must be -1, 0 or 1 for a band rule")
+        if allow is None:
+            mask = np.ones(arr.size, dtype=np.bool_)
+        else:
+            mask = np.ascontiguousarray(allow, dtype=np.bool_)
+            if mask.shape != arr.shape:
+                raise ValidationError(f"allow has shape {mask.shape}; expected {arr.shape} like z")
         stop = self.stop_z if math.isfinite(self.stop_z) else 1e300
-        state, events = threshold_states(arr, self.entry_z, self.exit_z, stop, self.max_hold_bars, 0.0)
+        state, events = threshold_states(
+            arr, self.entry_z, self.exit_z, stop, self.max_hold_bars, float(current), mask
+        )
         return RuleOutput(state=state, events=events)
 
 
@@ -118,15 +132,11 @@ class FittedZScoreBands:
         """Target state per row in {-1, 0, 1} starting from ``current``."""
         return self.apply(observations, current=current).state
 
-    def apply(self, observations: SignalFrame, *, current: float = 0.0) -> RuleOutput:
+    def apply(
+        self, observations: SignalFrame, *, current: float = 0.0, allow: BoolArray | None = None
+    ) -> RuleOutput:
         """Score the observations and run the rule; returns states and event codes."""
-        if current not in (-1.0, 0.0, 1.0):
-            raise ValidationError(f"current={current} must be -1, 0 or 1 for a band rule")
-        z = np.ascontiguousarray(self.score(observations))
-        r = self.rule
-        stop = r.stop_z if math.isfinite(r.stop_z) else 1e300
-        state, events = threshold_states(z, r.entry_z, r.exit_z, stop, r.max_hold_bars, float(current))
-        return RuleOutput(state=state, events=events)
+        return self.rule.apply(self.score(observations), current=current, allow=allow)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

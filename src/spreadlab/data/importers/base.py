@@ -136,18 +136,24 @@ class ImportBatch:
         Malformed source records left out (only with ``skip_bad=True``).
     rows_read
         Source records consumed for this batch (0 for secondary batches).
+    line
+        Optional: the source line (or message number) of each ``frame`` row,
+        so that validation errors can name it.
     """
 
     kind: EventKind
     frame: pl.DataFrame
     quarantine: pl.DataFrame = field(default_factory=empty_quarantine)
     rows_read: int = 0
+    line: pl.Series | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, EventKind):
             raise ValidationError(f"kind={self.kind!r} must be an EventKind")
         if self.rows_read < 0:
             raise ValidationError(f"rows_read={self.rows_read!r} must be >= 0")
+        if self.line is not None and len(self.line) != self.frame.height:
+            raise ValidationError(f"line has {len(self.line)} entries for {self.frame.height} rows")
         if self.quarantine.schema != QUARANTINE_SCHEMA:
             raise ValidationError(f"quarantine columns {self.quarantine.schema} must be {QUARANTINE_SCHEMA}")
 

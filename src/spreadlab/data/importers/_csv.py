@@ -1,0 +1,306 @@
+"""Chunked, line-exact CSV reading shared by the CSV importers.
+
+A file is read as decompressed bytes in blocks of about ``chunk_rows`` lines,
+cut at the last newline, and each block is parsed by polars with the
+declared dtypes (the fast path). Line numbers are exact because each block
+starts on a line boundary and blank lines stay as all-null rows until
+dropped. When polars rejects a block (a malformed value, too many fields),
+the block is re-parsed line by line to find the first bad line and field,
+which either raises :class:`~spreadlab.errors.DataError` or, with
+``skip_bad``, goes to the quarantine table.
+
+Times are normalised by :func:`to_ns`: integers are epoch times whose unit
+is read from their magnitude (s < 1e11 <= ms < 1e14 <= us < 1e17 <= ns), so
+files mixing millisecond and microsecond stamps (Binance archives since
+2025) come out right; strings are ISO 8601 (``Z``/``+00:00`` offsets or none,
+read as UTC).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from spreadlab.data.importers.base import QUARANTINE_SCHEMA, empty_quarantine, open_binary
+from spreadlab.errors import DataError
+
+__all__ = ["CsvChunk", "epoch_to_ns", "iter_csv", "read_header", "to_ns"]
+
+_BLOCK_MIN = 1 << 16
+_ISO_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%.f%:z",
+    "%Y-%m-%dT%H:%M:%S%.f%:z",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CsvChunk:
+    """Parsed rows of one block: good rows, their line numbers, quarantined rows."""
+
+    frame: pl.DataFrame
+    line: pl.Series
+    quarantine: pl.DataFrame
+    rows_read: int
+
+
+def read_header(path: Path) -> list[str]:
+    """Return the fields of the first line of ``path``."""
+    with open_binary(path) as fh:
+        first = fh.readline().decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    return next(csv.reader([first]), [])
+
+
+def epoch_to_ns(expr: pl.Expr) -> pl.Expr:
+    """Convert epoch integers of any unit (s, ms, us, ns; read from magnitude) to ns."""
+    a = expr.abs()
+    return (
+        pl.when(a < 100_000_000_000)
+        .then(expr * 1_000_000_000)
+        .when(a < 100_000_000_000_000)
+        .then(expr * 1_000_000)
+        .when(a < 100_000_000_000_000_000)
+        .then(expr * 1_000)
+        .otherwise(expr)
+    )
+
+
+def to_ns(s: pl.Series) -> pl.Series:
+    """Convert a column of epoch numbers or ISO 8601 strings to int64 ns UTC; unparsable -> null.
+
+    Examples
+    --------
+    >>> to_ns(pl.Series(["1598918403696000", "2024-10-01 00:00:00+00:00"])).to_list()
+    [1598918403696000000, 1727740800000000000]
+    """
+    name = s.name
+    if isinstance(s.dtype, pl.Datetime):
+        if s.dtype.time_zone is None:
+            s = s.dt.replace_time_zone("UTC")
+        return s.dt.timestamp("ns").alias(name)
+    if s.dtype.is_integer():
+        return pl.select(epoch_to_ns(pl.lit(s.cast(pl.Int64)))).to_series().alias(name)
+    if s.dtype.is_float():
+        return pl.select(epoch_to_ns(pl.lit(s.round(0).cast(pl.Int64)))).to_series().alias(name)
+    text = s.cast(pl.String).str.strip_chars()
+    as_int = text.cast(pl.Int64, strict=False)
+    out = pl.select(epoch_to_ns(pl.lit(as_int))).to_series()
+    todo = out.is_null() & text.is_not_null()
+    if todo.any():
+        for fmt in _ISO_FORMATS:
+            parsed = text.str.to_datetime(fmt, time_unit="ns", strict=False, time_zone="UTC")
+            out = out.fill_null(parsed.dt.timestamp("ns"))
+            if not (out.is_null() & text.is_not_null()).any():
+                break
+        out = out.fill_null(text.cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False))
+    return out.alias(name)
+
+
+def iter_csv(
+    path: Path,
+    *,
+    names: Sequence[str],
+    dtypes: dict[str, pl.DataType],
+    required: Sequence[str] = (),
+    has_header: bool,
+    chunk_rows: int,
+    skip_bad: bool,
+) -> Iterator[CsvChunk]:
+    """Stream ``path`` as typed chunks.
+
+    Parameters
+    ----------
+    names
+        All column names of the file, in order.
+    dtypes
+        The columns to keep and their polars dtypes (others are dropped).
+        Time columns are best declared ``pl.String`` and converted with :func:`to_ns`.
+    required
+        Columns that must be non-empty in every row.
+    has_header
+        Skip the first line.
+    """
+    cols = [n for n in names if n in dtypes]
+    idx = [names.index(n) for n in cols]
+    schema = {n: dtypes[n] for n in cols}
+    line_no = 1
+    with open_binary(path) as fh:
+        if has_header:
+            fh.readline()
+            line_no = 2
+        sample = fh.peek(_BLOCK_MIN) if hasattr(fh, "peek") else b""
+        nl = max(sample[:_BLOCK_MIN].count(b"\n"), 1)
+        avg = max(len(sample[:_BLOCK_MIN]) / nl, 8.0)
+        block_size = max(int(avg * chunk_rows), _BLOCK_MIN)
+        carry = b""
+        while True:
+            data = fh.read(block_size)
+            if data and len(data) < block_size:
+                more = fh.read(block_size)
+                data += more
+                if not more:
+                    block, carry, data = carry + data, b"", b""
+                    if block:
+                        n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+                        yield _parse_block(
+                            block, path, line_no, n_lines, names, cols, idx, schema, required, skip_bad
+                        )
+                    break
+            if not data:
+                block = carry
+                carry = b""
+                if not block:
+                    break
+            else:
+                data = carry + data
+                cut = data.rfind(b"\n")
+                if cut == -1:
+                    carry = data
+                    continue
+                block, carry = data[: cut + 1], data[cut + 1 :]
+            n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            yield _parse_block(block, path, line_no, n_lines, names, cols, idx, schema, required, skip_bad)
+            line_no += n_lines
+            if not data:
+                break
+
+
+def _parse_block(
+    block: bytes,
+    path: Path,
+    first_line: int,
+    n_lines: int,
+    names: Sequence[str],
+    cols: list[str],
+    idx: list[int],
+    schema: dict[str, pl.DataType],
+    required: Sequence[str],
+    skip_bad: bool,
+) -> CsvChunk:
+    try:
+        frame = pl.read_csv(
+            block,
+            has_header=False,
+            new_columns=list(names),
+            columns=idx,
+            schema_overrides=schema,
+            infer_schema=False,
+            quote_char='"',
+        )
+        if frame.height != n_lines:
+            raise pl.exceptions.ComputeError("row count differs from line count")
+    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, pl.exceptions.SchemaError):
+        return _parse_block_slow(block, path, first_line, names, cols, schema, required, skip_bad)
+    frame = frame.select(cols)
+    line = pl.int_range(first_line, first_line + frame.height, eager=True, dtype=pl.Int64)
+    blank = frame.select(pl.all_horizontal([pl.col(c).is_null() for c in cols])).to_series()
+    if required:
+        bad = frame.select(pl.any_horizontal([pl.col(c).is_null() for c in required])).to_series()
+        if (bad & ~blank).any():
+            return _parse_block_slow(block, path, first_line, names, cols, schema, required, skip_bad)
+    keep = ~blank
+    if not keep.all():
+        frame = frame.filter(keep)
+        line = line.filter(keep)
+    return CsvChunk(frame=frame, line=line, quarantine=empty_quarantine(), rows_read=frame.height)
+
+
+def _parse_block_slow(
+    block: bytes,
+    path: Path,
+    first_line: int,
+    names: Sequence[str],
+    cols: list[str],
+    schema: dict[str, pl.DataType],
+    required: Sequence[str],
+    skip_bad: bool,
+) -> CsvChunk:
+    text = block.decode("utf-8", errors="replace")
+    raw_lines = text.split("\n")
+    if raw_lines and raw_lines[-1] == "":
+        raw_lines.pop()
+    bad: list[tuple[int, str, str, str]] = []
+    good_rows: list[list[str | None]] = []
+    good_lines: list[int] = []
+    pos = {n: i for i, n in enumerate(names)}
+    for k, raw in enumerate(raw_lines):
+        ln = first_line + k
+        stripped = raw.rstrip("\r")
+        if not stripped.strip():
+            continue
+        fields = next(csv.reader([stripped]))
+        if len(fields) != len(names):
+            bad.append((ln, "*", f"expected {len(names)} fields, found {len(fields)}", stripped))
+            continue
+        row: list[str | None] = [fields[pos[c]] if fields[pos[c]] != "" else None for c in cols]
+        missing = next((c for c, v in zip(cols, row) if v is None and c in required), None)
+        if missing is not None:
+            bad.append((ln, missing, "required value is empty", stripped))
+            continue
+        good_rows.append(row)
+        good_lines.append(ln)
+    raw_frame = pl.DataFrame(good_rows, schema=dict.fromkeys(cols, pl.String()), orient="row")
+    line = pl.Series("line", good_lines, dtype=pl.Int64)
+    keep = pl.Series([True] * raw_frame.height, dtype=pl.Boolean)
+    typed: dict[str, pl.Series] = {}
+    reasons: dict[int, tuple[str, str]] = {}
+    for c in cols:
+        dtype = schema[c]
+        src = raw_frame[c]
+        if dtype == pl.String():
+            typed[c] = src
+            continue
+        cast = _cast_text(src, dtype)
+        failed = cast.is_null() & src.is_not_null()
+        if failed.any():
+            for i in failed.arg_true().to_list():
+                reasons.setdefault(i, (c, f"cannot parse {src[i]!r} as {dtype}"))
+            keep = keep & ~failed
+        typed[c] = cast
+    raw_text = {ln: raw_lines[ln - first_line].rstrip("\r") for ln in good_lines}
+    for i, (c, why) in reasons.items():
+        bad.append((good_lines[i], c, why, raw_text[good_lines[i]]))
+    bad.sort()
+    if bad and not skip_bad:
+        ln, fld, why, _ = bad[0]
+        raise DataError(why, path=str(path), row=ln, field=None if fld == "*" else fld)
+    frame = pl.DataFrame(typed).filter(keep) if cols else pl.DataFrame()
+    quarantine = pl.DataFrame(
+        {
+            "file": [str(path)] * len(bad),
+            "line": [b[0] for b in bad],
+            "field": [b[1] for b in bad],
+            "reason": [b[2] for b in bad],
+            "raw": [b[3][:1000] for b in bad],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    return CsvChunk(
+        frame=frame, line=line.filter(keep), quarantine=quarantine, rows_read=frame.height + len(bad)
+    )
+
+
+def _cast_text(src: pl.Series, dtype: pl.DataType) -> pl.Series:
+    if dtype == pl.Boolean():
+        low = src.str.to_lowercase().str.strip_chars()
+        return (
+            pl.select(
+                pl.when(low.is_in(["true", "1", "t"]))
+                .then(True)
+                .when(low.is_in(["false", "0", "f"]))
+                .then(False)
+                .otherwise(None)
+            )
+            .to_series()
+            .alias(src.name)
+        )
+    return src.str.strip_chars().cast(dtype, strict=False)

@@ -26,10 +26,11 @@ coin)::
     gamma_coin = (gamma - 2 delta_coin) / F
     vega_coin  = vega / F,  theta_coin = theta / F
 
-Deribit quotes the *USD-equivalent* delta of a coin option as
-``F * delta_coin = delta - V_c``: the linear delta minus the premium in coin
-(holding an option paid in coin is also a position in the coin). A deep
-in-the-money call therefore has coin delta ~ ``D K / F`` rather than ``D``.
+Its USD-equivalent ``F * delta_coin = delta - V_c`` is the premium-adjusted
+delta: an option paid for in coin is also a position in the coin, so a deep
+in-the-money call has coin delta ~ ``D K / F`` rather than ``D``. Deribit's
+API ``delta`` field is the plain linear delta ``D N(d1)`` (checked on the
+shared Deribit chains) and its ``vega`` the linear vega per vol point.
 
 Every kernel takes arrays of equal length and returns a new float64 array;
 ``is_call`` is a boolean array. Inputs are not validated here (the public

@@ -627,7 +627,7 @@ class Catalog:
             return pl.DataFrame(schema=schema)
         con = self._connect(write=False)
         try:
-            df = con.execute(
+            df = con.sql(
                 "SELECT instrument_id, split_part(instrument_id, ':', 1) AS venue, kind, "
                 "CAST(sum(rows) AS BIGINT) AS rows, min(ts_min) AS first_ts, max(ts_max) AS last_ts "
                 "FROM file_instruments GROUP BY instrument_id, kind ORDER BY instrument_id, kind"
@@ -643,7 +643,7 @@ class Catalog:
         con = self._connect(write=False)
         try:
             return pl.DataFrame(
-                con.execute(
+                con.sql(
                     "SELECT import_id, sha256, path, fmt, venue, imported_at_ns, rows_read, rows_stored, "
                     "rows_quarantined FROM imports ORDER BY import_id"
                 ).to_arrow_table()
@@ -657,9 +657,7 @@ class Catalog:
             return pl.DataFrame(schema={"import_id": pl.String(), **QUARANTINE_SCHEMA})
         con = self._connect(write=False)
         try:
-            return pl.DataFrame(
-                con.execute("SELECT * FROM quarantine ORDER BY import_id, line").to_arrow_table()
-            )
+            return pl.DataFrame(con.sql("SELECT * FROM quarantine ORDER BY import_id, line").to_arrow_table())
         finally:
             con.close()
 

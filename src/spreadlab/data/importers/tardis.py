@@ -22,8 +22,8 @@ Tardis data type                  canonical rows
 ================================  ===========================================
 
 ``timestamp`` becomes ``ts_event`` and ``local_timestamp`` ``ts_recv``. The
-venue comes from the ``exchange`` column (:func:`tardis_venue`); ``venue=``
-overrides it.
+venue always comes from the ``exchange`` column (:func:`tardis_venue`), so a
+``venue=`` meant for other files of a mixed import cannot mislabel it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
-from spreadlab.data.importers._common import make_batch, normalise_venue, reject_rows, tardis_venue
+from spreadlab.data.importers._common import make_batch, reject_rows, tardis_venue
 from spreadlab.data.importers._csv import iter_csv, read_header, to_ns
 from spreadlab.data.importers.base import DEFAULT_CHUNK_ROWS, ImportBatch, ImporterSpec, ImportFormat
 from spreadlab.data.schema import EventKind
@@ -142,7 +142,7 @@ def read_tardis(
     path
         The file.
     venue
-        Override the venue read from the ``exchange`` column.
+        Ignored: the ``exchange`` column names the venue.
     symbol
         Ignored: Tardis files name their symbols.
     skip_bad
@@ -171,7 +171,7 @@ def read_tardis(
     else:
         cols = {c: t for c, t in _TYPES[dtype][1].items() if c in header}
         required = _REQUIRED[dtype]
-    override = normalise_venue(venue) if venue else None
+    override = None
     for chunk in iter_csv(
         path,
         names=header,

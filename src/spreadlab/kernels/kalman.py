@@ -16,9 +16,11 @@ Log-likelihood by the prediction-error decomposition,
 ``l = -1/2 sum_{t >= skip} (log 2 pi + log F_t + v_t^2 / F_t)``; ``skip``
 drops the first points whose ``F_t`` is dominated by a diffuse prior.
 
-The 2x2 covariance is carried as three scalars (``P11, P12, P22``) and the
-update is written in Joseph-free symmetric form, so the loop has no
-allocation. The plain-Python twins use generic numpy matrix algebra, an
+The 2x2 covariance is carried as three scalars (``P11, P12, P22``), so the
+loop has no allocation; ``1 / F_t`` is computed once per step and
+``sum log F_t`` is accumulated as a running product renormalised into the sum
+whenever it leaves ``(1e-150, 1e150)`` (one ``log`` per many steps; the
+product never under- or overflows for ``F_t`` within ``(1e-158, 1e158)``). The plain-Python twins use generic numpy matrix algebra, an
 independent formulation.
 """
 
@@ -61,6 +63,7 @@ def kalman_hedge_loglik(
     a = a0
     b = b0
     ll = 0.0
+    prod = 1.0
     for t in range(y.shape[0]):
         if t > 0:
             p11 += q_alpha
@@ -70,16 +73,22 @@ def kalman_hedge_loglik(
         ph2 = p12 + p22 * xt
         f = ph1 + ph2 * xt + r
         v = y[t] - a - b * xt
-        k1 = ph1 / f
-        k2 = ph2 / f
+        inv = 1.0 / f
+        k1 = ph1 * inv
+        k2 = ph2 * inv
         a += k1 * v
         b += k2 * v
         p11 -= k1 * ph1
         p12 -= k1 * ph2
         p22 -= k2 * ph2
         if t >= skip:
-            ll -= 0.5 * (_LOG_2PI + math.log(f) + v * v / f)
-    return ll
+            # log F_t accumulated as a product, renormalised before it can overflow: one log per ~100 steps
+            prod *= f
+            if not 1e-150 < prod < 1e150:
+                ll -= 0.5 * math.log(prod)
+                prod = 1.0
+            ll -= 0.5 * (_LOG_2PI + v * v * inv)
+    return ll - 0.5 * math.log(prod)
 
 
 @njit(cache=True, nogil=True)
@@ -105,6 +114,7 @@ def kalman_hedge_profile(
     a = a0
     b = b0
     slog = 0.0
+    prod = 1.0
     sq = 0.0
     m = 0
     for t in range(y.shape[0]):
@@ -116,17 +126,22 @@ def kalman_hedge_profile(
         ph2 = p12 + p22 * xt
         f = ph1 + ph2 * xt + 1.0
         v = y[t] - a - b * xt
-        k1 = ph1 / f
-        k2 = ph2 / f
+        inv = 1.0 / f
+        k1 = ph1 * inv
+        k2 = ph2 * inv
         a += k1 * v
         b += k2 * v
         p11 -= k1 * ph1
         p12 -= k1 * ph2
         p22 -= k2 * ph2
         if t >= skip:
-            slog += math.log(f)
-            sq += v * v / f
+            prod *= f
+            if not 1e-150 < prod < 1e150:
+                slog += math.log(prod)
+                prod = 1.0
+            sq += v * v * inv
             m += 1
+    slog += math.log(prod)
     r_hat = sq / m
     return r_hat, -0.5 * (m * (_LOG_2PI + math.log(r_hat) + 1.0) + slog)
 
@@ -180,6 +195,7 @@ def kalman_hedge_filter(
     a = a0
     b = b0
     ll = 0.0
+    prod = 1.0
     for t in range(n):
         if t > 0:
             p11 += q_alpha
@@ -189,8 +205,9 @@ def kalman_hedge_filter(
         ph2 = p12 + p22 * xt
         f = ph1 + ph2 * xt + r
         v = y[t] - a - b * xt
-        k1 = ph1 / f
-        k2 = ph2 / f
+        inv = 1.0 / f
+        k1 = ph1 * inv
+        k2 = ph2 * inv
         a += k1 * v
         b += k2 * v
         p11 -= k1 * ph1
@@ -202,8 +219,12 @@ def kalman_hedge_filter(
         innov[t] = v
         fvar[t] = f
         if t >= skip:
-            ll -= 0.5 * (_LOG_2PI + math.log(f) + v * v / f)
-    return alpha, beta, bvar, innov, fvar, ll
+            prod *= f
+            if not 1e-150 < prod < 1e150:
+                ll -= 0.5 * math.log(prod)
+                prod = 1.0
+            ll -= 0.5 * (_LOG_2PI + v * v * inv)
+    return alpha, beta, bvar, innov, fvar, ll - 0.5 * math.log(prod)
 
 
 def kalman_hedge_filter_py(
@@ -226,6 +247,7 @@ def kalman_hedge_filter_py(
     q = np.diag([q_alpha, q_beta])
     out = np.empty((5, n))
     ll = 0.0
+    prod = 1.0
     for t in range(n):
         if t > 0:
             p = p + q

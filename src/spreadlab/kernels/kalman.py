@@ -20,8 +20,9 @@ The 2x2 covariance is carried as three scalars (``P11, P12, P22``), so the
 loop has no allocation; ``1 / F_t`` is computed once per step and
 ``sum log F_t`` is accumulated as a running product renormalised into the sum
 whenever it leaves ``(1e-150, 1e150)`` (one ``log`` per many steps; the
-product never under- or overflows for ``F_t`` within ``(1e-158, 1e158)``). The plain-Python twins use generic numpy matrix algebra, an
-independent formulation.
+product never under- or overflows for ``F_t`` within ``(1e-158, 1e158)``).
+The plain-Python twins use generic numpy matrix algebra, an independent
+formulation.
 """
 
 from __future__ import annotations
@@ -247,7 +248,6 @@ def kalman_hedge_filter_py(
     q = np.diag([q_alpha, q_beta])
     out = np.empty((5, n))
     ll = 0.0
-    prod = 1.0
     for t in range(n):
         if t > 0:
             p = p + q

@@ -1,0 +1,5 @@
+"""``python -m spreadlab`` runs the command-line interface."""
+
+from spreadlab.cli.main import main
+
+main()

@@ -1,0 +1,67 @@
+"""Shared CLI plumbing: one-line errors with exit code 2, JSON output, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from spreadlab.errors import SpreadlabError
+
+__all__ = ["console", "err_console", "fail", "print_json", "progress_bar", "run_or_exit"]
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as one line on stderr and return the exit (code 2) to raise."""
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def run_or_exit(fn: Callable[[], T]) -> T:
+    """Call ``fn``; a spreadlab error (or a missing file) becomes one line and exit code 2."""
+    try:
+        return fn()
+    except SpreadlabError as exc:
+        raise fail(str(exc)) from None
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise fail(str(exc)) from None
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as JSON on stdout (no rich markup)."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def progress_bar(
+    description: str, *, total: float = 1.0, enabled: bool = True
+) -> Iterator[Callable[[float], None]]:
+    """Yield ``update(fraction_done)`` driving a rich progress bar on stderr."""
+    if not enabled:
+        yield lambda _done: None
+        return
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+
+        def update(done: float) -> None:
+            progress.update(task, completed=min(total, done))
+
+        yield update

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from spreadlab import __version__
+from spreadlab.cli.data import app as data_app
 from spreadlab.cli.demo import demo
 
 __all__ = ["app", "main"]
@@ -34,6 +35,7 @@ def _root(
 
 
 app.command("demo")(demo)
+app.add_typer(data_app, name="data", help="Import, list and show market data in a catalog.")
 
 
 def main() -> None:

@@ -1,0 +1,725 @@
+"""Limit order book over the numba kernel of :mod:`spreadlab.kernels.orderbook`.
+
+A book holds price levels (price -> absolute size) per side. It is built from
+snapshots and diffs, checks the venue's update ids (Binance ``U``/``u``/``pu``
+rules, see :class:`SequenceRule`) and, on a gap, clears itself, reports
+itself invalid and drops diffs until the next snapshot, so it never serves a
+wrong book. The bulk path :meth:`OrderBook.replay` applies a whole columnar
+stream of ``book_deltas`` in one kernel call and returns the best bid/ask
+(and optionally the top N levels) after every message.
+
+Queries (on a valid book):
+
+* depth within ``b`` basis points of the mid ``m``: the summed size of bids
+  with price ``>= m (1 - b/10^4)`` and asks with price ``<= m (1 + b/10^4)``;
+* the price impact of a market order of size ``q`` walking the far side:
+  ``vwap = sum(p_i q_i) / sum(q_i)``, impact (bp) ``= ±(vwap / m - 1) 10^4``
+  (positive = cost, for buys and sells alike);
+* imbalance over the best ``k`` levels: ``(B_k - A_k) / (B_k + A_k)`` with
+  ``B_k``/``A_k`` the summed bid/ask sizes, in ``[-1, 1]``;
+* microprice (size-weighted mid): ``(b A_1 + a B_1) / (A_1 + B_1)``, which
+  leans toward the side with less size at the touch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+import numpy as np
+import polars as pl
+
+from spreadlab._typing import FloatArray
+from spreadlab.core.enums import Side, Venue
+from spreadlab.core.ids import InstrumentId
+from spreadlab.core.validate import require_positive
+from spreadlab.errors import DataError, ValidationError
+from spreadlab.kernels import orderbook as k
+
+__all__ = [
+    "BookReplay",
+    "Depth",
+    "EventOutcome",
+    "Impact",
+    "OrderBook",
+    "SequenceRule",
+    "TopLevels",
+]
+
+
+class SequenceRule(StrEnum):
+    """How a book checks the venue's update ids.
+
+    ``NONE``: no ids (Tardis, files without sequence numbers); every diff is
+    applied. ``BINANCE_SPOT``: first diff after snapshot ``L`` has
+    ``U <= L+1 <= u``, then ``U == previous u + 1``. ``BINANCE_FUTURES``
+    (USDT-M and COIN-M): first diff has ``U <= L <= u``, then
+    ``pu == previous u``.
+    """
+
+    NONE = "none"
+    BINANCE_SPOT = "binance_spot"
+    BINANCE_FUTURES = "binance_futures"
+
+    @property
+    def code(self) -> int:
+        """Return the kernel's integer code of the rule."""
+        return _RULE_CODES[self]
+
+    @classmethod
+    def for_venue(cls, venue: Venue | str) -> SequenceRule:
+        """Return the rule of a venue's diff-depth stream.
+
+        Examples
+        --------
+        >>> SequenceRule.for_venue("BINANCE_USDM")
+        <SequenceRule.BINANCE_FUTURES: 'binance_futures'>
+        """
+        v = str(venue)
+        if v == Venue.BINANCE:
+            return cls.BINANCE_SPOT
+        if v in (Venue.BINANCE_USDM, Venue.BINANCE_COINM):
+            return cls.BINANCE_FUTURES
+        return cls.NONE
+
+
+_RULE_CODES = {
+    SequenceRule.NONE: k.RULE_NONE,
+    SequenceRule.BINANCE_SPOT: k.RULE_BINANCE_SPOT,
+    SequenceRule.BINANCE_FUTURES: k.RULE_BINANCE_FUTURES,
+}
+
+
+class EventOutcome(IntEnum):
+    """What happened to one message (snapshot or diff) given to a book."""
+
+    APPLIED = k.EV_APPLIED
+    SNAPSHOT = k.EV_SNAPSHOT
+    STALE = k.EV_STALE
+    """Dropped: older than the book (before the snapshot, or a duplicate)."""
+    UNSYNCED = k.EV_UNSYNCED
+    """Dropped: the book is waiting for a snapshot."""
+    GAP = k.EV_GAP
+    """A message is missing before this one: the book was cleared and awaits a snapshot."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Depth:
+    """Resting size within ``bp`` basis points of the mid on each side (base units)."""
+
+    bp: float
+    bid_size: float
+    ask_size: float
+    bid_notional: float
+    ask_notional: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Impact:
+    """The cost of a market order of ``requested`` size walking the book.
+
+    ``complete`` is False when the book held less than ``requested``; then
+    ``vwap`` and ``impact_bp`` describe the ``filled`` part only.
+    """
+
+    side: Side
+    requested: float
+    filled: float
+    vwap: float
+    worst_price: float
+    levels: int
+    mid: float
+    impact_bp: float
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopLevels:
+    """The best ``n`` levels after each event, best first; NaN where a side has fewer levels."""
+
+    bid_prices: FloatArray
+    bid_sizes: FloatArray
+    ask_prices: FloatArray
+    ask_sizes: FloatArray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookReplay:
+    """The result of replaying a stream of deltas through a book.
+
+    ``frame`` has one row per message: ``ts``, ``sequence`` (the message's
+    update id ``u``), ``first_sequence`` (its ``U``), ``book_id`` (the update
+    id the book is at after it; -1 while invalid), ``outcome``
+    (:class:`EventOutcome` value), ``valid``, ``bid``, ``bid_size``, ``ask``,
+    ``ask_size`` (null where the side is empty or the book invalid).
+    ``buffered`` counts diffs received before a snapshot and re-applied on
+    top of it.
+    """
+
+    frame: pl.DataFrame
+    top: TopLevels | None
+    events: int
+    rows: int
+    snapshots: int
+    applied: int
+    stale: int
+    unsynced: int
+    gaps: int
+    buffered: int
+    uncrossed_levels: int
+
+
+_PENDING_EVENTS = 1000
+"""Diff messages :meth:`OrderBook.apply_diff` keeps for re-application on top of a later snapshot."""
+
+_DELTA_COLUMNS = ("side", "price", "size", "sequence", "is_snapshot")
+
+
+def _as_levels(name: str, levels: Sequence[tuple[float, float]] | np.ndarray) -> FloatArray:
+    arr = np.asarray(levels, dtype=np.float64)
+    if arr.size == 0:
+        return np.empty((0, 2), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValidationError(f"{name} must be a sequence of (price, size) pairs, got shape {arr.shape}")
+    bad = ~np.isfinite(arr).all(axis=1) | (arr[:, 0] <= 0.0) | (arr[:, 1] < 0.0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValidationError(
+            f"{name}[{i}]=({arr[i, 0]}, {arr[i, 1]}) is invalid: price must be finite and > 0, "
+            "size finite and >= 0"
+        )
+    return arr
+
+
+class OrderBook:
+    """A sequence-checked limit order book.
+
+    Parameters
+    ----------
+    instrument_id
+        The instrument, for messages (optional).
+    rule
+        How update ids are checked; see :class:`SequenceRule`.
+    capacity
+        Initial number of levels per side (grows as needed).
+
+    Examples
+    --------
+    >>> book = OrderBook(rule=SequenceRule.BINANCE_FUTURES)
+    >>> book.apply_snapshot(bids=[(100.0, 2.0), (99.5, 1.0)], asks=[(100.5, 3.0)], sequence=10)
+    <EventOutcome.SNAPSHOT: 1>
+    >>> book.apply_diff(bids=[(100.0, 0.0)], asks=[], first_id=9, last_id=12, prev_id=8)
+    <EventOutcome.APPLIED: 0>
+    >>> book.best_bid, book.best_ask
+    (99.5, 100.5)
+    >>> book.apply_diff(bids=[(99.0, 1.0)], asks=[], first_id=20, last_id=21, prev_id=19)
+    <EventOutcome.GAP: 4>
+    >>> book.is_valid, book.best_bid
+    (False, None)
+    """
+
+    __slots__ = (
+        "_akeys",
+        "_asizes",
+        "_bkeys",
+        "_bsizes",
+        "_last_starts",
+        "_pending",
+        "_rule",
+        "_st",
+        "instrument_id",
+    )
+
+    def __init__(
+        self,
+        instrument_id: InstrumentId | str | None = None,
+        *,
+        rule: SequenceRule | str = SequenceRule.NONE,
+        capacity: int = 1024,
+    ) -> None:
+        if isinstance(instrument_id, str):
+            instrument_id = InstrumentId.parse(instrument_id)
+        self.instrument_id = instrument_id
+        try:
+            self._rule = SequenceRule(rule)
+        except ValueError as exc:
+            valid = ", ".join(r.value for r in SequenceRule)
+            raise ValidationError(f"rule={rule!r} is unknown; valid rules: {valid}") from exc
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ValidationError(f"capacity={capacity!r} must be an int >= 1")
+        self._bkeys = np.empty(capacity, dtype=np.float64)
+        self._bsizes = np.empty(capacity, dtype=np.float64)
+        self._akeys = np.empty(capacity, dtype=np.float64)
+        self._asizes = np.empty(capacity, dtype=np.float64)
+        self._st = k.new_state(self._rule.code)
+        self._last_starts = np.zeros(1, np.int64)
+        self._pending: deque[dict[str, np.ndarray]] = deque(maxlen=_PENDING_EVENTS)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def rule(self) -> SequenceRule:
+        """The sequence rule."""
+        return self._rule
+
+    @property
+    def is_valid(self) -> bool:
+        """True when the book is synchronised (never after a gap until the next snapshot)."""
+        return bool(self._st[k.ST_STATUS] != k.STATUS_UNSYNCED)
+
+    @property
+    def last_update_id(self) -> int:
+        """The update id the book is at (the snapshot's until a diff is applied); -1 if none."""
+        return int(self._st[k.ST_LAST])
+
+    @property
+    def gaps(self) -> int:
+        """Number of sequence gaps seen so far."""
+        return int(self._st[k.ST_GAPS])
+
+    @property
+    def bid_levels(self) -> int:
+        """Number of bid levels."""
+        return int(self._st[k.ST_NBID]) if self.is_valid else 0
+
+    @property
+    def ask_levels(self) -> int:
+        """Number of ask levels."""
+        return int(self._st[k.ST_NASK]) if self.is_valid else 0
+
+    @property
+    def best_bid(self) -> float | None:
+        """Best bid price, or None if the side is empty or the book invalid."""
+        n = self.bid_levels
+        return float(self._bkeys[n - 1]) if n else None
+
+    @property
+    def best_ask(self) -> float | None:
+        """Best ask price, or None if the side is empty or the book invalid."""
+        n = self.ask_levels
+        return float(-self._akeys[n - 1]) if n else None
+
+    @property
+    def best_bid_size(self) -> float | None:
+        """Size at the best bid, or None."""
+        n = self.bid_levels
+        return float(self._bsizes[n - 1]) if n else None
+
+    @property
+    def best_ask_size(self) -> float | None:
+        """Size at the best ask, or None."""
+        n = self.ask_levels
+        return float(self._asizes[n - 1]) if n else None
+
+    @property
+    def mid(self) -> float | None:
+        """Mid price, or None unless both sides have levels."""
+        b, a = self.best_bid, self.best_ask
+        return None if b is None or a is None else 0.5 * (b + a)
+
+    @property
+    def spread(self) -> float | None:
+        """Best ask minus best bid, or None."""
+        b, a = self.best_bid, self.best_ask
+        return None if b is None or a is None else a - b
+
+    def bids(self, n: int | None = None) -> tuple[FloatArray, FloatArray]:
+        """Return ``(prices, sizes)`` of the best ``n`` bids (all if None), best first."""
+        m = self.bid_levels if n is None else min(n, self.bid_levels)
+        nb = self.bid_levels
+        return self._bkeys[nb - m : nb][::-1].copy(), self._bsizes[nb - m : nb][::-1].copy()
+
+    def asks(self, n: int | None = None) -> tuple[FloatArray, FloatArray]:
+        """Return ``(prices, sizes)`` of the best ``n`` asks (all if None), best first."""
+        m = self.ask_levels if n is None else min(n, self.ask_levels)
+        na = self.ask_levels
+        return -self._akeys[na - m : na][::-1], self._asizes[na - m : na][::-1].copy()
+
+    # ------------------------------------------------------------------ updates
+
+    def apply_snapshot(
+        self,
+        *,
+        bids: Sequence[tuple[float, float]] | np.ndarray,
+        asks: Sequence[tuple[float, float]] | np.ndarray,
+        sequence: int = 0,
+        ts: int = 0,
+    ) -> EventOutcome:
+        """Replace the book by a snapshot taken at update id ``sequence`` (Binance ``lastUpdateId``)."""
+        b = _as_levels("bids", bids)
+        a = _as_levels("asks", asks)
+        n = len(b) + len(a)
+        side = np.concatenate([np.ones(len(b), np.int8), -np.ones(len(a), np.int8)])
+        price = np.concatenate([b[:, 0], a[:, 0]])
+        size = np.concatenate([b[:, 1], a[:, 1]])
+        if n == 0:  # an empty snapshot still resets the book: one marker row
+            side, price, size, n = np.zeros(1, np.int8), np.zeros(1), np.zeros(1), 1
+        ids = np.full(n, int(sequence), np.int64)
+        event = {
+            "ts": np.full(n, int(ts), np.int64),
+            "side": side,
+            "price": price,
+            "size": size,
+            "seq": ids,
+            "first_seq": ids,
+            "prev_seq": ids,
+            "is_snap": np.ones(n, np.bool_),
+        }
+        # the diffs received before the snapshot stay visible to the kernel, which
+        # re-applies those the snapshot does not contain (Binance's buffering procedure)
+        pending = list(self._pending) if self._rule is not SequenceRule.NONE else []
+        arrays = {key: np.concatenate([*(p[key] for p in pending), v]) for key, v in event.items()}
+        self._pending.clear()
+        out = self._run(top_n=0, start_event=len(pending), **arrays)  # type: ignore[arg-type]
+        return EventOutcome(int(out[3][-1]))
+
+    def apply_diff(
+        self,
+        *,
+        bids: Sequence[tuple[float, float]] | np.ndarray,
+        asks: Sequence[tuple[float, float]] | np.ndarray,
+        last_id: int = 0,
+        first_id: int | None = None,
+        prev_id: int | None = None,
+        ts: int = 0,
+    ) -> EventOutcome:
+        """Apply one diff message (absolute sizes; 0 removes a level) with ids ``U=first_id``,
+        ``u=last_id`` and ``pu=prev_id``; return what happened to it."""
+        if self._rule is SequenceRule.BINANCE_SPOT and first_id is None:
+            raise ValidationError("first_id (U) is required by the binance_spot rule")
+        if self._rule is SequenceRule.BINANCE_FUTURES and (first_id is None or prev_id is None):
+            raise ValidationError("first_id (U) and prev_id (pu) are required by the binance_futures rule")
+        b = _as_levels("bids", bids)
+        a = _as_levels("asks", asks)
+        n = max(len(b) + len(a), 1)
+        side = np.concatenate([np.ones(len(b), np.int8), -np.ones(len(a), np.int8)])
+        price = np.concatenate([b[:, 0], a[:, 0]])
+        size = np.concatenate([b[:, 1], a[:, 1]])
+        if len(side) == 0:  # a message with no levels still advances the ids
+            side, price, size = np.zeros(1, np.int8), np.zeros(1), np.zeros(1)
+        event = {
+            "ts": np.full(n, int(ts), np.int64),
+            "side": side,
+            "price": price,
+            "size": size,
+            "seq": np.full(n, int(last_id), np.int64),
+            "first_seq": np.full(n, int(last_id if first_id is None else first_id), np.int64),
+            "prev_seq": np.full(n, int(-1 if prev_id is None else prev_id), np.int64),
+            "is_snap": np.zeros(n, np.bool_),
+        }
+        if self._rule is not SequenceRule.NONE:
+            self._pending.append(event)
+        out = self._run(top_n=0, **event)  # type: ignore[arg-type]
+        return EventOutcome(int(out[3][-1]))
+
+    def replay(self, deltas: pl.DataFrame, *, top_n: int = 0, time_column: str = "ts_recv") -> BookReplay:
+        """Apply a stream of ``book_deltas`` rows (one instrument) in one kernel call.
+
+        Parameters
+        ----------
+        deltas
+            Rows in the canonical ``book_deltas`` schema, in arrival order. The
+            Binance rules also need ``first_sequence`` (``U``) and, for
+            futures, ``prev_sequence`` (``pu``), as the ``binance-ws`` importer
+            writes them. Rows with ``side == 0`` carry ids only.
+        top_n
+            Also record the best ``top_n`` levels after each message.
+        time_column
+            The time stamped on each output row (``ts_recv`` or ``ts_event``).
+
+        Returns
+        -------
+        BookReplay
+            The book after every message, and counts of gaps and drops.
+        """
+        if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 0:
+            raise ValidationError(f"top_n={top_n!r} must be an int >= 0")
+        arrays = _delta_arrays(deltas, self._rule, time_column)
+        before = self._st.copy()
+        ts_o, seq_o, book_id_o, status_o, valid_o, bbo, top = self._run(top_n=top_n, **arrays)  # type: ignore[arg-type]
+        frame = pl.DataFrame(
+            {
+                "ts": ts_o,
+                "sequence": seq_o,
+                "first_sequence": arrays["first_seq"][self._last_starts[:-1]],
+                "book_id": book_id_o,
+                "outcome": status_o,
+                "valid": valid_o,
+                "bid": bbo[:, 0],
+                "bid_size": bbo[:, 1],
+                "ask": bbo[:, 2],
+                "ask_size": bbo[:, 3],
+            }
+        ).with_columns(pl.col("bid", "bid_size", "ask", "ask_size").fill_nan(None))
+        diff = self._st - before
+        return BookReplay(
+            frame=frame,
+            top=None
+            if top_n == 0
+            else TopLevels(
+                bid_prices=top[:, 0, :],
+                bid_sizes=top[:, 1, :],
+                ask_prices=top[:, 2, :],
+                ask_sizes=top[:, 3, :],
+            ),
+            events=len(ts_o),
+            rows=len(arrays["side"]),
+            snapshots=int(diff[k.ST_SNAPSHOTS]),
+            applied=int(diff[k.ST_APPLIED]),
+            stale=int(diff[k.ST_STALE]),
+            unsynced=int(diff[k.ST_UNSYNCED]),
+            gaps=int(diff[k.ST_GAPS]),
+            buffered=int(diff[k.ST_BUFFERED]),
+            uncrossed_levels=int(diff[k.ST_UNCROSSED]),
+        )
+
+    def _run(
+        self,
+        *,
+        top_n: int,
+        start_event: int = 0,
+        ts: np.ndarray,
+        side: np.ndarray,
+        price: np.ndarray,
+        size: np.ndarray,
+        seq: np.ndarray,
+        first_seq: np.ndarray,
+        prev_seq: np.ndarray,
+        is_snap: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, FloatArray, FloatArray]:
+        starts = k.event_starts(seq, is_snap, ts)
+        n_ev = len(starts) - 1
+        out_ts = np.empty(n_ev, np.int64)
+        out_seq = np.empty(n_ev, np.int64)
+        out_book_id = np.empty(n_ev, np.int64)
+        out_status = np.empty(n_ev, np.int8)
+        out_valid = np.empty(n_ev, np.bool_)
+        out_bbo = np.empty((n_ev, 4), np.float64)
+        out_top = np.empty((n_ev, 4, top_n), np.float64)
+        done = start_event
+        while True:
+            done = k.replay(
+                self._bkeys,
+                self._bsizes,
+                self._akeys,
+                self._asizes,
+                self._st,
+                self._rule.code,
+                ts,
+                side,
+                price,
+                size,
+                seq,
+                first_seq,
+                prev_seq,
+                is_snap,
+                starts,
+                done,
+                out_ts,
+                out_seq,
+                out_book_id,
+                out_status,
+                out_valid,
+                out_bbo,
+                top_n,
+                out_top,
+            )
+            if done >= n_ev:
+                break
+            self._grow(int(self._st[k.ST_NEED]))
+        self._last_starts = starts
+        return out_ts, out_seq, out_book_id, out_status, out_valid, out_bbo, out_top
+
+    def _grow(self, need: int) -> None:
+        cap = max(2 * len(self._bkeys), need)
+        for name in ("_bkeys", "_bsizes", "_akeys", "_asizes"):
+            old = getattr(self, name)
+            new = np.empty(cap, dtype=np.float64)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    # ------------------------------------------------------------------ queries
+
+    def _require_valid(self) -> None:
+        if not self.is_valid:
+            raise DataError(
+                f"the book of {self.instrument_id or 'this instrument'} is not synchronised "
+                f"({self.gaps} gap(s) seen; waiting for a snapshot)"
+            )
+
+    def _require_mid(self) -> float:
+        self._require_valid()
+        mid = self.mid
+        if mid is None:
+            raise DataError(f"the book of {self.instrument_id or 'this instrument'} has an empty side")
+        return mid
+
+    def depth(self, bp: float) -> Depth:
+        """Return the resting size within ``bp`` basis points of the mid on each side.
+
+        Examples
+        --------
+        >>> book = OrderBook()
+        >>> _ = book.apply_snapshot(bids=[(99.0, 1.0), (98.0, 5.0)], asks=[(101.0, 2.0), (103.0, 1.0)])
+        >>> d = book.depth(250.0)  # mid 100: bids >= 97.5, asks <= 102.5
+        >>> d.bid_size, d.ask_size
+        (6.0, 2.0)
+        """
+        require_positive("bp", bp)
+        mid = self._require_mid()
+        nb, na = self.bid_levels, self.ask_levels
+        lo = mid * (1.0 - bp / 1e4)
+        hi = mid * (1.0 + bp / 1e4)
+        bid_sz = k.side_depth(self._bkeys, self._bsizes, nb, lo)
+        ask_sz = k.side_depth(self._akeys, self._asizes, na, -hi)
+        bp_, bs = self.bids()
+        ap, as_ = self.asks()
+        bmask, amask = bp_ >= lo, ap <= hi
+        return Depth(
+            bp=float(bp),
+            bid_size=float(bid_sz),
+            ask_size=float(ask_sz),
+            bid_notional=float(np.dot(bp_[bmask], bs[bmask])),
+            ask_notional=float(np.dot(ap[amask], as_[amask])),
+        )
+
+    def impact(self, side: Side, size: float) -> Impact:
+        """Return the VWAP and price impact of a market order of ``size`` on ``side``.
+
+        A BUY walks the asks, a SELL the bids.
+
+        Examples
+        --------
+        >>> book = OrderBook()
+        >>> _ = book.apply_snapshot(bids=[(99.0, 1.0)], asks=[(101.0, 1.0), (102.0, 3.0)])
+        >>> imp = book.impact(Side.BUY, 2.0)
+        >>> imp.vwap, imp.worst_price, round(imp.impact_bp, 6)
+        (101.5, 102.0, 150.0)
+        """
+        if not isinstance(side, Side):
+            raise ValidationError(f"side={side!r} must be a Side")
+        require_positive("size", size)
+        mid = self._require_mid()
+        if side is Side.BUY:
+            filled, notional, last, used = k.side_walk(self._akeys, self._asizes, self.ask_levels, size)
+        else:
+            filled, notional, last, used = k.side_walk(self._bkeys, self._bsizes, self.bid_levels, size)
+        vwap = notional / filled if filled > 0 else math.nan
+        impact_bp = side.sign * (vwap / mid - 1.0) * 1e4
+        return Impact(
+            side=side,
+            requested=float(size),
+            filled=float(filled),
+            vwap=float(vwap),
+            worst_price=float(last),
+            levels=int(used),
+            mid=mid,
+            impact_bp=float(impact_bp),
+            complete=bool(filled >= size * (1.0 - 1e-12)),
+        )
+
+    def imbalance(self, levels: Sequence[int] = (1, 5, 10)) -> tuple[float, ...]:
+        """Return ``(B_k - A_k) / (B_k + A_k)`` over the best ``k`` levels for each ``k``.
+
+        Examples
+        --------
+        >>> book = OrderBook()
+        >>> _ = book.apply_snapshot(bids=[(99.0, 3.0), (98.0, 1.0)], asks=[(101.0, 1.0), (102.0, 1.0)])
+        >>> book.imbalance((1, 2))
+        (0.5, 0.3333333333333333)
+        """
+        self._require_mid()
+        out = []
+        for lv in levels:
+            if isinstance(lv, bool) or not isinstance(lv, int) or lv < 1:
+                raise ValidationError(f"levels entry {lv!r} must be an int >= 1")
+            b = k.side_top_sum(self._bsizes, self.bid_levels, lv)
+            a = k.side_top_sum(self._asizes, self.ask_levels, lv)
+            out.append(float((b - a) / (b + a)))
+        return tuple(out)
+
+    def microprice(self) -> float:
+        """Return the size-weighted mid ``(bid * ask_size + ask * bid_size) / (bid_size + ask_size)``.
+
+        Examples
+        --------
+        >>> book = OrderBook()
+        >>> _ = book.apply_snapshot(bids=[(99.0, 3.0)], asks=[(101.0, 1.0)])
+        >>> book.microprice()
+        100.5
+        """
+        self._require_mid()
+        nb, na = self.bid_levels, self.ask_levels
+        b, bs = float(self._bkeys[nb - 1]), float(self._bsizes[nb - 1])
+        a, as_ = float(-self._akeys[na - 1]), float(self._asizes[na - 1])
+        return (b * as_ + a * bs) / (bs + as_)
+
+
+def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) -> dict[str, np.ndarray]:
+    """Validate a ``book_deltas`` frame and return the kernel's input arrays."""
+    if not isinstance(deltas, pl.DataFrame):
+        raise ValidationError(f"deltas must be a polars DataFrame, got {type(deltas).__name__}")
+    need = [*_DELTA_COLUMNS, time_column]
+    if rule is SequenceRule.BINANCE_SPOT:
+        need.append("first_sequence")
+    elif rule is SequenceRule.BINANCE_FUTURES:
+        need += ["first_sequence", "prev_sequence"]
+    missing = [c for c in need if c not in deltas.columns]
+    if missing:
+        raise DataError(f"book_deltas frame lacks columns {missing} needed by rule {rule.value}")
+    if "instrument_id" in deltas.columns and deltas["instrument_id"].n_unique() > 1:
+        raise DataError(
+            "book_deltas frame holds several instruments "
+            f"{deltas['instrument_id'].unique().to_list()[:5]}; replay one instrument per book",
+            field="instrument_id",
+        )
+    ids = {"sequence", "first_sequence", "prev_sequence"}
+    if rule is SequenceRule.NONE:
+        ids = set()  # sources without update ids write null or -1
+    for c in need:
+        nulls = deltas[c].is_null()
+        if c in ids - {"sequence"}:
+            nulls = nulls & ~deltas["is_snapshot"].fill_null(False)  # a snapshot has one id
+        if nulls.any():
+            raise DataError("null value", row=int(nulls.arg_max() or 0) + 1, field=c)
+    side = deltas["side"].cast(pl.Int8).to_numpy()
+    price = deltas["price"].cast(pl.Float64).to_numpy()
+    size = deltas["size"].cast(pl.Float64).to_numpy()
+    bad_side = (side != 1) & (side != -1) & (side != 0)
+    levels = side != 0
+    bad_price = levels & ~(np.isfinite(price) & (price > 0.0))
+    bad_size = levels & ~(np.isfinite(size) & (size >= 0.0))
+    for name, mask, what in (
+        ("side", bad_side, "must be +1 (bid), -1 (ask) or 0 (ids only)"),
+        ("price", bad_price, "must be finite and > 0"),
+        ("size", bad_size, "must be finite and >= 0"),
+    ):
+        if mask.any():
+            i = int(np.argmax(mask))
+            value = {"side": side, "price": price, "size": size}[name][i]
+            raise DataError(f"{name}={value} {what}", row=i + 1, field=name)
+    seq = deltas["sequence"].cast(pl.Int64).fill_null(-1).to_numpy()
+    n = len(seq)
+    first = (
+        deltas["first_sequence"].cast(pl.Int64).fill_null(-1).to_numpy()
+        if "first_sequence" in deltas.columns
+        else seq
+    )
+    prev = (
+        deltas["prev_sequence"].cast(pl.Int64).fill_null(-1).to_numpy()
+        if "prev_sequence" in deltas.columns
+        else np.full(n, -1, np.int64)
+    )
+    return {
+        "ts": np.ascontiguousarray(deltas[time_column].cast(pl.Int64).to_numpy()),
+        "side": np.ascontiguousarray(side),
+        "price": np.ascontiguousarray(price),
+        "size": np.ascontiguousarray(size),
+        "seq": np.ascontiguousarray(seq),
+        "first_seq": np.ascontiguousarray(first),
+        "prev_seq": np.ascontiguousarray(prev),
+        "is_snap": np.ascontiguousarray(deltas["is_snapshot"].cast(pl.Boolean).to_numpy()),
+    }

@@ -1,0 +1,648 @@
+"""Order-book kernels: array price levels, sequenced replay of deltas, book queries.
+
+Layout
+------
+Each side of the book is a pair of arrays ``keys[:n]`` and ``sizes[:n]`` sorted
+by *ascending* key with the best level at the end (index ``n - 1``). The key of
+a bid is its price, the key of an ask is minus its price, so one set of
+routines serves both sides, the best level is ``keys[n - 1]`` (O(1)), and the
+common updates near the top of the book shift only the few levels above them.
+A level is found by binary search: O(log n) to locate, O(k) to insert or
+delete where k is the distance from the top.
+
+Deltas
+------
+One row per level change: ``side`` (+1 bid, -1 ask, 0 = a sequence-only
+marker of a message that changed no level), ``price``, ``size`` (absolute; 0
+removes the level), the message's update ids ``seq`` (Binance ``u``,
+``lastUpdateId`` for a snapshot), ``first_seq`` (``U``) and ``prev_seq``
+(``pu``), and ``is_snap``. Rows of one message share ``seq``, ``is_snap`` and
+``ts``; a message (an *event*) starts where any of the three changes.
+
+A snapshot event clears both sides and loads its levels (zero sizes skipped,
+duplicate prices: the last row wins).
+
+Uncrossing rule (latest message wins): setting a bid at price ``p`` with a
+positive size removes every ask at or below ``p``; setting an ask at ``p``
+removes every bid at or above ``p``. A venue's matching engine never leaves
+the book crossed, so a level on the far side of a new order has been taken;
+if a message's final state is uncrossed (every venue message's is) this rule
+reproduces it exactly whatever the order of rows within the message, and the
+book is never crossed or locked after any delta.
+
+Sequence rules (``rule``)
+-------------------------
+* ``RULE_NONE`` (0): no ids; the book is valid from the start.
+* ``RULE_BINANCE_SPOT`` (1): after a snapshot ``L``, drop events with
+  ``u <= L``; the first applied event must have ``U <= L + 1 <= u``; after that
+  each event must have ``U == previous u + 1``.
+* ``RULE_BINANCE_FUTURES`` (2): after a snapshot ``L``, drop events with
+  ``u < L``; the first applied event must have ``U <= L <= u``; after that each
+  event must have ``pu == previous u``.
+
+Any other event is a gap: the book is cleared and marked unsynchronised, and
+diffs are dropped until the next snapshot (never a wrong book). Events with
+``u`` at or below the last applied ``u`` are duplicates and are dropped.
+
+State vector ``st`` (int64): see the ``ST_*`` constants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from spreadlab._typing import FloatArray, IntArray
+
+__all__ = [
+    "EV_APPLIED",
+    "EV_GAP",
+    "EV_SNAPSHOT",
+    "EV_STALE",
+    "EV_UNSYNCED",
+    "RULE_BINANCE_FUTURES",
+    "RULE_BINANCE_SPOT",
+    "RULE_NONE",
+    "STATUS_AWAITING",
+    "STATUS_SYNCED",
+    "STATUS_UNSYNCED",
+    "ST_APPLIED",
+    "ST_BUFFERED",
+    "ST_GAPS",
+    "ST_LAST",
+    "ST_NASK",
+    "ST_NBID",
+    "ST_NEED",
+    "ST_SIZE",
+    "ST_SNAPSHOTS",
+    "ST_STALE",
+    "ST_STATUS",
+    "ST_UNCROSSED",
+    "ST_UNSYNCED",
+    "event_starts",
+    "event_starts_py",
+    "new_state",
+    "replay",
+    "replay_py",
+    "side_depth",
+    "side_depth_py",
+    "side_top_sum",
+    "side_top_sum_py",
+    "side_walk",
+    "side_walk_py",
+]
+
+RULE_NONE = 0
+RULE_BINANCE_SPOT = 1
+RULE_BINANCE_FUTURES = 2
+
+STATUS_UNSYNCED = 0
+STATUS_AWAITING = 1  # snapshot loaded, waiting for the first diff that bridges it
+STATUS_SYNCED = 2
+
+EV_APPLIED = 0
+EV_SNAPSHOT = 1
+EV_STALE = 2  # dropped: older than the book
+EV_UNSYNCED = 3  # dropped: no valid book (waiting for a snapshot)
+EV_GAP = 4  # a missing message was detected here; book cleared
+
+ST_STATUS = 0
+ST_LAST = 1  # last applied update id (the snapshot id while awaiting)
+ST_NBID = 2
+ST_NASK = 3
+ST_GAPS = 4
+ST_STALE = 5
+ST_UNSYNCED = 6
+ST_SNAPSHOTS = 7
+ST_APPLIED = 8
+ST_UNCROSSED = 9  # levels removed by the uncrossing rule
+ST_NEED = 10  # capacity needed to resume after an early return
+ST_BUFFERED = 11  # diffs re-applied from before a snapshot (snapshot buffering)
+ST_SIZE = 12
+
+
+def new_state(rule: int) -> IntArray:
+    """Return a fresh state vector for ``rule`` (synced at once for ``RULE_NONE``)."""
+    st = np.zeros(ST_SIZE, dtype=np.int64)
+    st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_UNSYNCED
+    st[ST_LAST] = -1
+    return st
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _set_level(keys: FloatArray, sizes: FloatArray, n: int, key: float, size: float) -> int:
+    """Set the level ``key`` to ``size`` (0 deletes); return the new level count."""
+    # fast path: the best level or just above it (most updates touch the top)
+    lo = 0
+    hi = n
+    if n > 0 and keys[n - 1] < key:
+        lo = n
+    else:
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if keys[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+    if lo < n and keys[lo] == key:
+        if size > 0.0:
+            sizes[lo] = size
+            return n
+        for j in range(lo, n - 1):
+            keys[j] = keys[j + 1]
+            sizes[j] = sizes[j + 1]
+        return n - 1
+    if size <= 0.0:
+        return n
+    for j in range(n, lo, -1):
+        keys[j] = keys[j - 1]
+        sizes[j] = sizes[j - 1]
+    keys[lo] = key
+    sizes[lo] = size
+    return n + 1
+
+
+@njit(cache=True, nogil=True)
+def _load_side(keys: FloatArray, sizes: FloatArray, n: int) -> int:
+    """Sort ``keys[:n]`` ascending (stable) and keep the last row of equal keys."""
+    if n == 0:
+        return 0
+    order = np.argsort(keys[:n], kind="mergesort")
+    k2 = keys[:n][order]
+    s2 = sizes[:n][order]
+    m = 0
+    for i in range(n):
+        if i + 1 < n and k2[i + 1] == k2[i]:
+            continue  # a later row with the same price wins
+        keys[m] = k2[i]
+        sizes[m] = s2[i]
+        m += 1
+    return m
+
+
+# --------------------------------------------------------------------------- events
+
+
+@njit(cache=True, nogil=True)
+def event_starts(seq: IntArray, is_snap: np.ndarray, ts: IntArray) -> IntArray:
+    """Return the first row of each event plus a final sentinel ``len(seq)``."""
+    n = seq.shape[0]
+    out = np.empty(n + 1, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if i == 0 or seq[i] != seq[i - 1] or is_snap[i] != is_snap[i - 1] or ts[i] != ts[i - 1]:
+            out[m] = i
+            m += 1
+    out[m] = n
+    return out[: m + 1].copy()
+
+
+def event_starts_py(seq: IntArray, is_snap: np.ndarray, ts: IntArray) -> IntArray:
+    """Plain-Python twin of :func:`event_starts`."""
+    starts = [
+        i
+        for i in range(len(seq))
+        if i == 0 or seq[i] != seq[i - 1] or is_snap[i] != is_snap[i - 1] or ts[i] != ts[i - 1]
+    ]
+    return np.array([*starts, len(seq)], dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _check_sequence(st: IntArray, rule: int, first: int, last: int, prev: int) -> int:
+    """Apply the sequence rule to a diff event; return its EV_* outcome (and update ``st``)."""
+    status = st[ST_STATUS]
+    if rule == RULE_NONE:
+        return EV_APPLIED
+    if status == STATUS_UNSYNCED:
+        return EV_UNSYNCED
+    book_id = st[ST_LAST]
+    if status == STATUS_AWAITING:
+        if rule == RULE_BINANCE_SPOT:
+            if last <= book_id:
+                return EV_STALE
+            if first <= book_id + 1:
+                return EV_APPLIED
+            return EV_GAP
+        if last < book_id:
+            return EV_STALE
+        if first <= book_id:
+            return EV_APPLIED
+        return EV_GAP
+    # synced
+    if last <= book_id:
+        return EV_STALE
+    if rule == RULE_BINANCE_SPOT:
+        return EV_APPLIED if first == book_id + 1 else EV_GAP
+    return EV_APPLIED if prev == book_id else EV_GAP
+
+
+@njit(cache=True, nogil=True)
+def _apply_rows(
+    bkeys: FloatArray,
+    bsizes: FloatArray,
+    akeys: FloatArray,
+    asizes: FloatArray,
+    nb: int,
+    na: int,
+    st: IntArray,
+    side: np.ndarray,
+    price: FloatArray,
+    size: FloatArray,
+    r0: int,
+    r1: int,
+) -> tuple[int, int]:
+    """Apply the level rows ``r0:r1`` of one diff with the uncrossing rule."""
+    for r in range(r0, r1):
+        sd = side[r]
+        sz = size[r]
+        if sd > 0:
+            key = price[r]
+            nb = _set_level(bkeys, bsizes, nb, key, sz)
+            if sz > 0.0:
+                while na > 0 and -akeys[na - 1] <= key:
+                    na -= 1
+                    st[ST_UNCROSSED] += 1
+        elif sd < 0:
+            key = -price[r]
+            na = _set_level(akeys, asizes, na, key, sz)
+            if sz > 0.0:
+                while nb > 0 and bkeys[nb - 1] >= -key:
+                    nb -= 1
+                    st[ST_UNCROSSED] += 1
+    return nb, na
+
+
+@njit(cache=True, nogil=True)
+def replay(
+    bkeys: FloatArray,
+    bsizes: FloatArray,
+    akeys: FloatArray,
+    asizes: FloatArray,
+    st: IntArray,
+    rule: int,
+    ts: IntArray,
+    side: np.ndarray,
+    price: FloatArray,
+    size: FloatArray,
+    seq: IntArray,
+    first_seq: IntArray,
+    prev_seq: IntArray,
+    is_snap: np.ndarray,
+    starts: IntArray,
+    e0: int,
+    out_ts: IntArray,
+    out_seq: IntArray,
+    out_book_id: IntArray,
+    out_status: np.ndarray,
+    out_valid: np.ndarray,
+    out_bbo: FloatArray,
+    top_n: int,
+    out_top: FloatArray,
+) -> int:
+    """Apply events ``e0, e0+1, ...`` and record the book after each one.
+
+    ``starts`` comes from :func:`event_starts`. ``out_bbo[e]`` holds
+    ``(bid, bid_size, ask, ask_size)`` after event ``e`` (NaN where the side is
+    empty or the book invalid); ``out_top[e]`` (shape ``(E, 4, top_n)``) holds
+    bid prices, bid sizes, ask prices, ask sizes of the top ``top_n`` levels;
+    ``out_book_id[e]`` is the update id the book is at after event ``e``.
+
+    Snapshot buffering (Binance rules): a REST snapshot is usually received
+    *after* some diffs that it does not yet contain, so on a snapshot ``L``
+    the diffs just before it in the stream (back to the previous snapshot or
+    to the first diff with ``u`` below ``L``) are re-applied on top of it in
+    order, under the sequence rule, exactly as Binance's "buffer the stream,
+    then fetch the snapshot" procedure prescribes.
+
+    Return the number of events done; if it is short of ``len(starts) - 1``
+    the level arrays were too small: ``st[ST_NEED]`` is the capacity needed.
+    """
+    n_events = starts.shape[0] - 1
+    cap = bkeys.shape[0]
+    nb = st[ST_NBID]
+    na = st[ST_NASK]
+    nan = np.nan
+    for e in range(e0, n_events):
+        r0 = starts[e]
+        r1 = starts[e + 1]
+        if is_snap[r0]:
+            # the diffs to re-apply: events j..e-1 (within this call)
+            j = e
+            if rule != RULE_NONE:
+                lid = seq[r0]
+                while j > 0:
+                    q = starts[j - 1]
+                    if is_snap[q]:
+                        break
+                    if seq[q] < lid or (rule == RULE_BINANCE_SPOT and seq[q] == lid):
+                        break
+                    j -= 1
+            need = r1 - r0 + (r0 - starts[j])
+        else:
+            j = e
+            need = max(nb, na) + r1 - r0
+        if need > cap:
+            st[ST_NBID] = nb
+            st[ST_NASK] = na
+            st[ST_NEED] = need
+            return e
+        if is_snap[r0]:
+            nb = 0
+            na = 0
+            for r in range(r0, r1):
+                sd = side[r]
+                if size[r] > 0.0:
+                    if sd > 0:
+                        bkeys[nb] = price[r]
+                        bsizes[nb] = size[r]
+                        nb += 1
+                    elif sd < 0:
+                        akeys[na] = -price[r]
+                        asizes[na] = size[r]
+                        na += 1
+            nb = _load_side(bkeys, bsizes, nb)
+            na = _load_side(akeys, asizes, na)
+            st[ST_SNAPSHOTS] += 1
+            st[ST_LAST] = seq[r0]
+            st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
+            outcome = EV_SNAPSHOT
+            for b in range(j, e):
+                q0 = starts[b]
+                q1 = starts[b + 1]
+                res = _check_sequence(st, rule, first_seq[q0], seq[q0], prev_seq[q0])
+                if res == EV_APPLIED:
+                    nb, na = _apply_rows(bkeys, bsizes, akeys, asizes, nb, na, st, side, price, size, q0, q1)
+                    st[ST_LAST] = seq[q0]
+                    st[ST_STATUS] = STATUS_SYNCED
+                    st[ST_BUFFERED] += 1
+                elif res == EV_GAP:
+                    st[ST_GAPS] += 1
+                    st[ST_STATUS] = STATUS_UNSYNCED
+                    nb = 0
+                    na = 0
+                    break
+        else:
+            outcome = _check_sequence(st, rule, first_seq[r0], seq[r0], prev_seq[r0])
+            if outcome == EV_APPLIED:
+                nb, na = _apply_rows(bkeys, bsizes, akeys, asizes, nb, na, st, side, price, size, r0, r1)
+                st[ST_APPLIED] += 1
+                st[ST_LAST] = seq[r0]
+                st[ST_STATUS] = STATUS_SYNCED
+            elif outcome == EV_STALE:
+                st[ST_STALE] += 1
+            elif outcome == EV_UNSYNCED:
+                st[ST_UNSYNCED] += 1
+            else:  # gap: never keep a wrong book
+                st[ST_GAPS] += 1
+                st[ST_STATUS] = STATUS_UNSYNCED
+                nb = 0
+                na = 0
+        valid = st[ST_STATUS] != STATUS_UNSYNCED
+        out_ts[e] = ts[r0]
+        out_seq[e] = seq[r0]
+        out_book_id[e] = st[ST_LAST] if valid else -1
+        out_status[e] = outcome
+        out_valid[e] = valid
+        if valid and nb > 0:
+            out_bbo[e, 0] = bkeys[nb - 1]
+            out_bbo[e, 1] = bsizes[nb - 1]
+        else:
+            out_bbo[e, 0] = nan
+            out_bbo[e, 1] = nan
+        if valid and na > 0:
+            out_bbo[e, 2] = -akeys[na - 1]
+            out_bbo[e, 3] = asizes[na - 1]
+        else:
+            out_bbo[e, 2] = nan
+            out_bbo[e, 3] = nan
+        for i in range(top_n):
+            if valid and i < nb:
+                out_top[e, 0, i] = bkeys[nb - 1 - i]
+                out_top[e, 1, i] = bsizes[nb - 1 - i]
+            else:
+                out_top[e, 0, i] = nan
+                out_top[e, 1, i] = nan
+            if valid and i < na:
+                out_top[e, 2, i] = -akeys[na - 1 - i]
+                out_top[e, 3, i] = asizes[na - 1 - i]
+            else:
+                out_top[e, 2, i] = nan
+                out_top[e, 3, i] = nan
+    st[ST_NBID] = nb
+    st[ST_NASK] = na
+    st[ST_NEED] = 0
+    return n_events
+
+
+def replay_py(
+    st: IntArray,
+    rule: int,
+    ts: IntArray,
+    side: np.ndarray,
+    price: FloatArray,
+    size: FloatArray,
+    seq: IntArray,
+    first_seq: IntArray,
+    prev_seq: IntArray,
+    is_snap: np.ndarray,
+    top_n: int,
+    bids: dict[float, float] | None = None,
+    asks: dict[float, float] | None = None,
+) -> dict[str, np.ndarray]:
+    """Plain-Python twin of :func:`replay` on dict books (price -> size).
+
+    Return the arrays ``ts, seq, book_id, status, valid, bbo, top`` by name;
+    ``st`` is updated in place like the kernel's (level counts included), and
+    ``bids``/``asks`` hold the final book.
+    """
+    bids = {} if bids is None else bids
+    asks = {} if asks is None else asks
+    starts = event_starts_py(seq, is_snap, ts)
+    n_events = len(starts) - 1
+    out: dict[str, np.ndarray] = {
+        "ts": np.zeros(n_events, dtype=np.int64),
+        "seq": np.zeros(n_events, dtype=np.int64),
+        "book_id": np.zeros(n_events, dtype=np.int64),
+        "status": np.zeros(n_events, dtype=np.int8),
+        "valid": np.zeros(n_events, dtype=np.bool_),
+        "bbo": np.full((n_events, 4), np.nan),
+        "top": np.full((n_events, 4, top_n), np.nan),
+    }
+
+    def apply_rows(r0: int, r1: int) -> None:
+        for r in range(r0, r1):
+            if side[r] == 0:
+                continue
+            p, s = float(price[r]), float(size[r])
+            own, other = (bids, asks) if side[r] > 0 else (asks, bids)
+            if s > 0:
+                own[p] = s
+                crossing = [q for q in other if (q <= p if side[r] > 0 else q >= p)]
+                for q in crossing:
+                    del other[q]
+                st[ST_UNCROSSED] += len(crossing)
+            else:
+                own.pop(p, None)
+
+    for e in range(n_events):
+        r0, r1 = int(starts[e]), int(starts[e + 1])
+        if is_snap[r0]:
+            bids.clear()
+            asks.clear()
+            for r in range(r0, r1):
+                if size[r] > 0 and side[r] != 0:
+                    (bids if side[r] > 0 else asks)[float(price[r])] = float(size[r])
+            st[ST_SNAPSHOTS] += 1
+            st[ST_LAST] = seq[r0]
+            st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
+            outcome = EV_SNAPSHOT
+            # buffered diffs: the run of diffs right before the snapshot that it does not contain
+            buffered: list[int] = []
+            if rule != RULE_NONE:
+                lid = int(seq[r0])
+                for b in range(e - 1, -1, -1):
+                    q = int(starts[b])
+                    newer = seq[q] > lid if rule == RULE_BINANCE_SPOT else seq[q] >= lid
+                    if is_snap[q] or not newer:
+                        break
+                    buffered.insert(0, b)
+            for b in buffered:
+                q0, q1 = int(starts[b]), int(starts[b + 1])
+                res = _check_sequence_py(st, rule, int(first_seq[q0]), int(seq[q0]), int(prev_seq[q0]))
+                if res == EV_APPLIED:
+                    apply_rows(q0, q1)
+                    st[ST_LAST] = seq[q0]
+                    st[ST_STATUS] = STATUS_SYNCED
+                    st[ST_BUFFERED] += 1
+                elif res == EV_GAP:
+                    st[ST_GAPS] += 1
+                    st[ST_STATUS] = STATUS_UNSYNCED
+                    bids.clear()
+                    asks.clear()
+                    break
+        else:
+            outcome = int(_check_sequence_py(st, rule, int(first_seq[r0]), int(seq[r0]), int(prev_seq[r0])))
+            if outcome == EV_APPLIED:
+                apply_rows(r0, r1)
+                st[ST_APPLIED] += 1
+                st[ST_LAST] = seq[r0]
+                st[ST_STATUS] = STATUS_SYNCED
+            elif outcome == EV_STALE:
+                st[ST_STALE] += 1
+            elif outcome == EV_UNSYNCED:
+                st[ST_UNSYNCED] += 1
+            else:
+                st[ST_GAPS] += 1
+                st[ST_STATUS] = STATUS_UNSYNCED
+                bids.clear()
+                asks.clear()
+        valid = st[ST_STATUS] != STATUS_UNSYNCED
+        out["ts"][e], out["seq"][e], out["status"][e], out["valid"][e] = ts[r0], seq[r0], outcome, valid
+        out["book_id"][e] = st[ST_LAST] if valid else -1
+        if valid:
+            bl = sorted(bids.items(), reverse=True)
+            al = sorted(asks.items())
+            if bl:
+                out["bbo"][e, 0], out["bbo"][e, 1] = bl[0]
+            if al:
+                out["bbo"][e, 2], out["bbo"][e, 3] = al[0]
+            for i in range(min(top_n, len(bl))):
+                out["top"][e, 0, i], out["top"][e, 1, i] = bl[i]
+            for i in range(min(top_n, len(al))):
+                out["top"][e, 2, i], out["top"][e, 3, i] = al[i]
+    st[ST_NBID] = len(bids)
+    st[ST_NASK] = len(asks)
+    return out
+
+
+def _check_sequence_py(st: IntArray, rule: int, first: int, last: int, prev: int) -> int:
+    """Plain-Python statement of the Binance rules (mirrors ``_check_sequence``)."""
+    if rule == RULE_NONE:
+        return EV_APPLIED
+    status, book_id = int(st[ST_STATUS]), int(st[ST_LAST])
+    if status == STATUS_UNSYNCED:
+        return EV_UNSYNCED
+    spot = rule == RULE_BINANCE_SPOT
+    if status == STATUS_AWAITING:
+        if (last <= book_id) if spot else (last < book_id):
+            return EV_STALE
+        bridges = (first <= book_id + 1 <= last) if spot else (first <= book_id <= last)
+        return EV_APPLIED if bridges else EV_GAP
+    if last <= book_id:
+        return EV_STALE
+    chained = (first == book_id + 1) if spot else (prev == book_id)
+    return EV_APPLIED if chained else EV_GAP
+
+
+# --------------------------------------------------------------------------- queries
+
+
+@njit(cache=True, nogil=True)
+def side_depth(keys: FloatArray, sizes: FloatArray, n: int, limit_key: float) -> float:
+    """Sum the sizes of the levels whose key is >= ``limit_key`` (from the top down)."""
+    total = 0.0
+    for i in range(n - 1, -1, -1):
+        if keys[i] < limit_key:
+            break
+        total += sizes[i]
+    return total
+
+
+def side_depth_py(keys: FloatArray, sizes: FloatArray, n: int, limit_key: float) -> float:
+    """Plain-Python twin of :func:`side_depth`."""
+    return float(sum(s for k, s in zip(keys[:n], sizes[:n]) if k >= limit_key))
+
+
+@njit(cache=True, nogil=True)
+def side_top_sum(sizes: FloatArray, n: int, levels: int) -> float:
+    """Sum the sizes of the best ``levels`` levels."""
+    total = 0.0
+    for i in range(n - 1, max(n - levels, 0) - 1, -1):
+        total += sizes[i]
+    return total
+
+
+def side_top_sum_py(sizes: FloatArray, n: int, levels: int) -> float:
+    """Plain-Python twin of :func:`side_top_sum`."""
+    return float(sum(list(sizes[:n])[::-1][:levels]))
+
+
+@njit(cache=True, nogil=True)
+def side_walk(keys: FloatArray, sizes: FloatArray, n: int, qty: float) -> tuple[float, float, float, int]:
+    """Walk the levels from the top to fill ``qty``.
+
+    Return ``(filled, notional, last_price, levels_used)`` where ``notional``
+    is ``sum(price * size)`` over the fills and prices are ``abs(key)``.
+    """
+    left = qty
+    notional = 0.0
+    last_price = np.nan
+    used = 0
+    for i in range(n - 1, -1, -1):
+        if left <= 0.0:
+            break
+        take = min(left, sizes[i])
+        px = abs(keys[i])
+        notional += take * px
+        left -= take
+        last_price = px
+        used += 1
+    return qty - max(left, 0.0), notional, last_price, used
+
+
+def side_walk_py(keys: FloatArray, sizes: FloatArray, n: int, qty: float) -> tuple[float, float, float, int]:
+    """Plain-Python twin of :func:`side_walk`."""
+    levels = sorted(zip(keys[:n], sizes[:n]), reverse=True)
+    filled, notional, last, used = 0.0, 0.0, float("nan"), 0
+    for k, s in levels:
+        if filled >= qty:
+            break
+        take = min(qty - filled, s)
+        filled += take
+        notional += take * abs(k)
+        last = abs(k)
+        used += 1
+    return filled, notional, last, used

@@ -436,7 +436,11 @@ def _frames(ch: _Chunk) -> dict[EventKind, pl.DataFrame]:
         (EventKind.BOOK_SNAPSHOTS, ch.snaps),
     ):
         if buf:
-            out[kind] = pl.DataFrame(buf, schema=_full_schema(kind))
+            schema = _full_schema(kind)
+            raw = pl.DataFrame(buf, schema_overrides={c: t for c, t in schema.items() if c in buf})
+            out[kind] = raw.select(
+                [pl.col(c) if c in buf else pl.lit(None, dtype=t).alias(c) for c, t in schema.items()]
+            )
     return out
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.conftest import need_shared
 
 from spreadlab.data.importers.base import ImportFormat, detect_format, get_importer
 from spreadlab.data.importers.binance_ws import read_binance_ws, read_binance_ws_tables, sniff
 from spreadlab.data.schema import canonical_schema
 from spreadlab.errors import DataError, ValidationError
 from spreadlab.events.schema import EventKind
-from tests.conftest import need_shared
 
 # message counts published in ../shared/data/PROVENANCE.md
 PROVENANCE = {
@@ -88,7 +88,8 @@ def test_venues_symbols_and_times_from_real_files() -> None:
     t = read_binance_ws_tables(usdm)
     q = t[EventKind.QUOTES]
     # first bookTicker line of the file: 1723161255146807466 ... "u":5123107841290,... "T":1723161256406
-    first_line = gzip.open(usdm, "rt").read(200_000).splitlines()
+    with gzip.open(usdm, "rt") as fh:
+        first_line = fh.read(200_000).splitlines()
     bt = next(ln for ln in first_line if "@bookTicker" in ln)
     ts, js = bt.split(" ", 1)
     data = json.loads(js)["data"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from tests.conftest import need_shared
 
 from spreadlab.data.book_check import check_against_quotes
 from spreadlab.data.importers.binance_ws import read_binance_ws_tables
 from spreadlab.data.orderbook import EventOutcome, OrderBook, SequenceRule
 from spreadlab.errors import DataError
 from spreadlab.events.schema import EventKind
-from tests.conftest import need_shared
 
 FAST = [
     ("spot", "ethusdt", SequenceRule.BINANCE_SPOT),

@@ -258,7 +258,7 @@ class Validator:
             g = gaps.row(0, named=True)
             self._add(Check.GAP, kind, gaps.height,
                       f"{_describe(g)}: {g['__d'] / 1e9:.0f} s since the previous row")  # fmt: skip
-        last = seq.group_by(keys, maintain_order=True).agg(pl.all().sort_by("ts_event").last())
+        last = seq.group_by(keys, maintain_order=True).agg(pl.all().last())
         self._last[kind] = last.select(cur.columns).with_columns(pl.lit(True).alias("__carry"))
 
     def _crossing(self, frame: pl.DataFrame, bid: pl.Expr, ask: pl.Expr, kind: EventKind) -> None:

@@ -92,6 +92,8 @@ def symbol_ids(
     venues: pl.Series, symbols: pl.Series, *, path: Path, lines: pl.Series, field: str = "symbol"
 ) -> pl.Series:
     """Build ``VENUE:SYMBOL`` ids for each row, validating each distinct pair once."""
+    if len(venues) == 0:
+        return pl.Series("instrument_id", [], dtype=pl.String)
     keys = pl.DataFrame({"v": venues, "s": symbols})
     uniq = keys.unique(maintain_order=True)
     ids: list[str] = []

@@ -140,7 +140,7 @@ def iter_csv(
         sample = fh.peek(_BLOCK_MIN) if hasattr(fh, "peek") else b""
         nl = max(sample[:_BLOCK_MIN].count(b"\n"), 1)
         avg = max(len(sample[:_BLOCK_MIN]) / nl, 8.0)
-        block_size = max(int(avg * chunk_rows), _BLOCK_MIN)
+        block_size = max(int(avg * chunk_rows), 256)
         carry = b""
         while True:
             data = fh.read(block_size)

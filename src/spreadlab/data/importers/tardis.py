@@ -205,6 +205,8 @@ def read_tardis(
 def _instrument_ids(frame: pl.DataFrame, override: str | None, path: Path, lines: pl.Series) -> pl.Series:
     from spreadlab.data.importers._common import symbol_ids
 
+    if frame.height == 0:
+        return pl.Series("instrument_id", [], dtype=pl.String)
     pairs = frame.select("exchange", "symbol").unique(maintain_order=True)
     venue_map = {
         (e, s): override or tardis_venue(e, s)

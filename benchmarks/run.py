@@ -26,7 +26,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None, help="benchmark names (bench_<name>.py)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=180)
     files = sorted((ROOT / "benchmarks").glob("bench_*.py"))
     names = [f.stem.removeprefix("bench_") for f in files]
     if args.only:

@@ -37,3 +37,10 @@ def test_profile_matches_twin_and_maximises_loglik(seed: int) -> None:
     # perturbing mu or sigma only lowers the likelihood: the profile is the conditional maximum
     for dmu, dsig in [(1e-3, 0), (-1e-3, 0), (0, 1e-3), (0, -1e-3)]:
         assert k.ou_loglik(x, dt, mu + dmu, theta, sigma * (1 + dsig)) < ll
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_ar1_moments_match_twin_at_large_offset(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = 1e6 + rng.normal(size=5000).cumsum() * 0.01
+    np.testing.assert_allclose(k.ar1_moments(x), k.ar1_moments_py(x), rtol=1e-9)

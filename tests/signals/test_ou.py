@@ -101,9 +101,9 @@ def test_irregular_path_agrees_with_closed_form_when_steps_are_equal() -> None:
     assert num.speed == pytest.approx(closed.speed, rel=1e-5)
     assert num.mean == pytest.approx(closed.mean, rel=1e-5)
     assert num.vol == pytest.approx(closed.vol, rel=1e-5)
-    assert num.se_speed == pytest.approx(closed.se_speed, rel=1e-2)
-    assert num.se_mean == pytest.approx(closed.se_mean, rel=1e-2)
-    assert num.se_vol == pytest.approx(closed.se_vol, rel=1e-2)
+    assert num.se_speed == pytest.approx(closed.se_speed, rel=1e-3)
+    assert num.se_mean == pytest.approx(closed.se_mean, rel=1e-3)
+    assert num.se_vol == pytest.approx(closed.se_vol, rel=1e-3)
 
 
 def test_bad_input() -> None:

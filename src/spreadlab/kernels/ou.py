@@ -21,13 +21,62 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from spreadlab._typing import FloatArray
 
-__all__ = ["ou_loglik", "ou_loglik_py", "ou_profile", "ou_profile_py"]
+__all__ = ["ar1_moments", "ar1_moments_py", "ou_loglik", "ou_loglik_py", "ou_profile", "ou_profile_py"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True, nogil=True)
+def ar1_moments(x: FloatArray) -> FloatArray:
+    """Return ``[mean(x0), mean(x1), Sxx, Sxy, Syy]`` of the lag pairs ``x0 = x[:-1]``, ``x1 = x[1:]``.
+
+    Centred sums of squares and products (``Sxx = sum (x0 - mean x0)^2``, ...)
+    by one shifted pass (shift ``x[0]``) followed by the exact mean correction.
+    """
+    m = x.shape[0] - 1
+    k = x[0]
+    s0 = 0.0
+    s1 = 0.0
+    s00 = 0.0
+    s01 = 0.0
+    s11 = 0.0
+    for i in range(m):
+        u = x[i] - k
+        v = x[i + 1] - k
+        s0 += u
+        s1 += v
+        s00 += u * u
+        s01 += u * v
+        s11 += v * v
+    out = np.empty(5)
+    out[0] = s0 / m + k
+    out[1] = s1 / m + k
+    out[2] = s00 - s0 * s0 / m
+    out[3] = s01 - s0 * s1 / m
+    out[4] = s11 - s1 * s1 / m
+    return out
+
+
+def ar1_moments_py(x: FloatArray) -> FloatArray:
+    """Plain-Python twin of :func:`ar1_moments` (two-pass)."""
+    x0 = [float(v) for v in x[:-1]]
+    x1 = [float(v) for v in x[1:]]
+    m0 = sum(x0) / len(x0)
+    m1 = sum(x1) / len(x1)
+    return np.array(
+        [
+            m0,
+            m1,
+            sum((a - m0) ** 2 for a in x0),
+            sum((a - m0) * (b - m1) for a, b in zip(x0, x1)),
+            sum((b - m1) ** 2 for b in x1),
+        ]
+    )
 
 
 @njit(cache=True, nogil=True)

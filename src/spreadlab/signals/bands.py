@@ -68,15 +68,18 @@ __all__ = [
 BertramObjective = Literal["return", "sharpe"]
 
 _K = np.arange(1, 400, dtype=np.float64)
-_LOG_FACT = special.gammaln(_K + 1.0)
+# constant parts of the series terms, computed once (log Gamma(k/2) - log k!, and the w2 coefficients)
+_W1_LOGC = special.gammaln(_K / 2.0) - special.gammaln(_K + 1.0)
+_J = 2.0 * _K - 1.0
+_W2_LOGC = special.gammaln(_J / 2.0) - special.gammaln(_J + 1.0)
+_W2_PSI = special.psi(_J / 2.0) - special.psi(1.0)
 
 
 def _w1(z: float) -> float:
     if z == 0.0:
         return 0.0
     s = math.sqrt(2.0) * abs(z)
-    logt = special.gammaln(_K / 2.0) + _K * math.log(s) - _LOG_FACT
-    t = np.exp(logt)
+    t = np.exp(_W1_LOGC + _K * math.log(s))
     odd = float(t[0::2].sum()) * (1.0 if z > 0 else -1.0)
     even = float(t[1::2].sum())
     # (S+)^2 - (S-)^2 = (S+ - S-)(S+ + S-) with S+ - S- = sum_odd, S+ + S- = sum_even
@@ -87,9 +90,7 @@ def _w2(z: float) -> float:
     if z == 0.0:
         return 0.0
     s = math.sqrt(2.0) * abs(z)
-    j = 2.0 * _K - 1.0
-    logt = special.gammaln(j / 2.0) + j * math.log(s) - special.gammaln(j + 1.0)
-    terms = np.exp(logt) * (special.psi(j / 2.0) - special.psi(1.0))
+    terms = np.exp(_W2_LOGC + _J * math.log(s)) * _W2_PSI
     return float(terms.sum()) * (1.0 if z > 0 else -1.0)
 
 
@@ -282,7 +283,7 @@ class _OUFunctions:
         return -self._parts(x, 1.0)[1]
 
 
-def _scan_root(fn: Callable[[float], float], lo: float, hi: float, *, what: str, n: int = 400) -> float:
+def _scan_root(fn: Callable[[float], float], lo: float, hi: float, *, what: str, n: int = 81) -> float:
     """Return the root of ``fn`` nearest ``hi`` by scanning ``[lo, hi]`` for a sign change, then Brent."""
     grid = np.linspace(lo, hi, n)
     vals = np.array([fn(float(g)) for g in grid])

@@ -101,13 +101,14 @@ class OUFit:
         return "\n".join(lines)
 
 
-def _steps_in_years(n: int, ts: IntArray | None, dt: float | None) -> FloatArray:
+def _steps_in_years(n: int, ts: IntArray | None, dt: float | None) -> FloatArray | None:
+    """Return the steps in years from ``ts``, or None for a constant ``dt`` (validated)."""
     if (ts is None) == (dt is None):
         raise ValidationError("pass exactly one of ts (int64 ns timestamps) or dt (step in years)")
     if dt is not None:
         if isinstance(dt, bool) or not isinstance(dt, int | float) or not math.isfinite(dt) or dt <= 0:
             raise ValidationError(f"dt={dt!r} must be a positive number of years")
-        return np.full(n - 1, float(dt))
+        return None
     t = np.asarray(ts)
     if t.ndim != 1 or t.size != n:
         raise ValidationError(f"ts must be 1-D with one timestamp per value: ts has {t.size}, values has {n}")
@@ -142,7 +143,7 @@ def _delta_cov(a: float, b: float, v: float, xtx_inv: FloatArray, m: int, dt: fl
 def _numeric_cov(x: FloatArray, dts: FloatArray, p: FloatArray) -> FloatArray:
     """Inverse of the negative central-difference Hessian of the exact log-likelihood at ``p``."""
     h = np.maximum(np.abs(p), 1e-8) * 1e-4
-    h[0] = max(h[2] / math.sqrt(2.0 * p[1]), 1e-12) * 1e-2  # mean step scaled by the stationary std
+    h[0] = max(1e-3 * p[2] / math.sqrt(2.0 * p[1]), 1e-300)  # mean step: 1e-3 stationary std
 
     def f(q: FloatArray) -> float:
         return float(_k.ou_loglik(x, dts, float(q[0]), float(q[1]), float(q[2])))
@@ -211,36 +212,38 @@ def fit_ou(values: FloatArray, *, ts: IntArray | None = None, dt: float | None =
     if float(np.ptp(x)) == 0.0:
         raise ValidationError(f"values is constant ({x[0]!r} throughout): an OU process cannot be fitted")
     m = x.size - 1
-    x0, x1 = x[:-1], x[1:]
-    design = np.column_stack([np.ones(m), x0])
-    xtx = design.T @ design
-    try:
-        xtx_inv = np.linalg.inv(xtx)
-    except np.linalg.LinAlgError as exc:
-        raise ValidationError("values[:-1] is constant: the AR(1) regression is singular") from exc
-    a, b = (xtx_inv @ (design.T @ x1)).tolist()
+    m0, m1, sxx, sxy, syy = (float(v_) for v_ in _k.ar1_moments(x))
+    if sxx <= 0.0:
+        raise ValidationError("values[:-1] is constant: the AR(1) regression is singular")
+    b = sxy / sxx
+    a = m1 - b * m0
     if not 0.0 < b < 1.0:
         what = "does not mean-revert (random walk or explosive)" if b >= 1.0 else "alternates sign each step"
         raise ConvergenceError(
             f"AR(1) coefficient b={b:.6g} is outside (0, 1): the series {what} at this sampling, "
             "so no OU speed exists"
         )
-    regular = bool(np.ptp(dts) <= 1e-9 * dts[0])
-    if regular:
-        step = float(dts[0])
-        resid = x1 - a - b * x0
-        v = float(resid @ resid) / m
+    if dts is None or float(np.ptp(dts)) <= 1e-9 * float(dts[0]):
+        regular = True
+        step = float(dts[0]) if dts is not None else float(dt or 0.0)
+        v = max(syy - b * sxy, 0.0) / m
+        if v <= 0.0:
+            raise ValidationError("values follow an exact AR(1) recursion (zero residual variance)")
         theta = -math.log(b) / step
         mu = a / (1.0 - b)
         sigma = math.sqrt(2.0 * theta * v / (1.0 - b * b))
+        xtx_inv = np.array([[(sxx + m * m0 * m0) / (m * sxx), -m0 / sxx], [-m0 / sxx, 1.0 / sxx]])
         cov = _delta_cov(a, b, v, xtx_inv, m, step)
-        loglik = float(_k.ou_loglik(x, dts, mu, theta, sigma))
+        # the exact OU likelihood at the MLE equals the Gaussian AR(1) likelihood with variance v
+        loglik = -0.5 * m * (math.log(2.0 * math.pi * v) + 1.0)
     else:
+        regular = False
         step = float(np.median(dts))
         t0 = -math.log(b) / step
+        steps = dts
 
         def neg(log_theta: float) -> float:
-            return -float(_k.ou_profile(x, dts, math.exp(log_theta))[2])
+            return -float(_k.ou_profile(x, steps, math.exp(log_theta))[2])
 
         res = optimize.minimize_scalar(
             neg, bounds=(math.log(t0) - 6.0, math.log(t0) + 6.0), method="bounded", options={"xatol": 1e-10}
@@ -248,9 +251,9 @@ def fit_ou(values: FloatArray, *, ts: IntArray | None = None, dt: float | None =
         if not res.success:
             raise ConvergenceError(f"OU speed search did not converge: {res.message}")
         theta = math.exp(float(res.x))
-        mu, s2, loglik = (float(v_) for v_ in _k.ou_profile(x, dts, theta))
+        mu, s2, loglik = (float(v_) for v_ in _k.ou_profile(x, steps, theta))
         sigma = math.sqrt(2.0 * theta * s2)
-        cov = _numeric_cov(x, dts, np.array([mu, theta, sigma]))
+        cov = _numeric_cov(x, steps, np.array([mu, theta, sigma]))
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     half_life = math.log(2.0) / theta
     return OUFit(

@@ -39,18 +39,21 @@ def ou_autoreg(x, dt):
 
 
 def ou_mle(x, dt):
+    """Exact-likelihood MLE over (mu, log theta, log sigma), started from the lag-1 autocorrelation guess."""
     x0, x1 = x[:-1], x[1:]
+    rho = float(np.corrcoef(x0, x1)[0, 1])
+    theta0 = -math.log(rho) / dt
+    sigma0 = float(np.std(x)) * math.sqrt(2 * theta0)
 
     def nll(p):
-        mu, theta, sigma = p
+        mu, theta, sigma = p[0], math.exp(p[1]), math.exp(p[2])
         b = math.exp(-theta * dt)
         v = sigma * sigma * (1 - b * b) / (2 * theta)
         e = x1 - mu - (x0 - mu) * b
-        return 0.5 * (len(e) * math.log(2 * math.pi * v) + float(e @ e) / v)
+        return 0.5 * (len(e) * math.log(2 * math.pi * v) + float(e @ e) / v) / len(e)
 
-    start = [float(x.mean()), 10.0, float(np.std(np.diff(x))) / math.sqrt(dt)]
-    res = optimize.minimize(nll, start, method="L-BFGS-B", bounds=[(None, None), (1e-6, None), (1e-9, None)])
-    return {"mu": res.x[0], "theta": res.x[1], "sigma": res.x[2]}
+    res = optimize.minimize(nll, [float(x.mean()), math.log(theta0), math.log(sigma0)], method="L-BFGS-B")
+    return {"mu": res.x[0], "theta": math.exp(res.x[1]), "sigma": math.exp(res.x[2])}
 
 
 def bertram(alpha, eta, c):

@@ -34,7 +34,11 @@ ADF statistic of the residuals without deterministic terms.
 
 Status codes returned by the kernels: ``0`` fine, ``1`` regressors are
 (numerically) collinear, ``2`` the cointegrating regression fits perfectly
-(R² >= 1 - 100 sqrt(eps)), ``3`` zero residual variance.
+(residual rms below 1e-8 of the rms of ``y``: the residuals would be rounding
+noise), ``3`` zero residual variance. statsmodels' ``coint`` gives up
+earlier, at ``R² >= 1 - 100 sqrt(eps)`` (returning -inf); the QR residuals
+stay accurate well past that point (e.g. log perp on log spot, 1 - R² ≈ 1e-6),
+so spreadlab reports the statistic there.
 
 Every kernel ``foo`` has a plain-Python twin ``foo_py`` built on
 ``numpy.linalg.lstsq`` and explicit lag matrices (an independent algorithm).
@@ -85,7 +89,7 @@ STATUS_ZERO_VARIANCE = 3
 _LOG_2PI = math.log(2.0 * math.pi)
 _T_STOP = 1.6448536269514722
 _RANK_TOL = 1e-10
-_PERFECT_R2 = 1.0 - 100.0 * math.sqrt(np.finfo(np.float64).eps)
+_PERFECT_RESID = 1e-8
 
 
 # ---------------------------------------------------------------- QR solver
@@ -420,19 +424,10 @@ def _first_stage(y: FloatArray, X: FloatArray, ntrend: int) -> tuple[FloatArray,
             f += beta[nx + q] * float(i + 1) ** q
         resid[i] = y[i] - f
         ssr += resid[i] * resid[i]
-    if ntrend > 0:
-        mu = 0.0
-        for i in range(n):
-            mu += y[i]
-        mu /= n
-        tss = 0.0
-        for i in range(n):
-            tss += (y[i] - mu) * (y[i] - mu)
-    else:
-        tss = 0.0
-        for i in range(n):
-            tss += y[i] * y[i]
-    if tss <= 0.0 or 1.0 - ssr / tss >= _PERFECT_R2:
+    yy = 0.0
+    for i in range(n):
+        yy += y[i] * y[i]
+    if ssr <= _PERFECT_RESID * _PERFECT_RESID * yy:
         return beta, resid, STATUS_PERFECT_FIT
     return beta, resid, STATUS_OK
 

@@ -12,6 +12,11 @@ surfaces for ``N = 1 + dim(x)`` variables and critical values MacKinnon
 (2010) with ``nobs - 1`` (as statsmodels' ``coint`` and Stata's
 ``egranger``). ``regression="n"`` has no tabulated critical values.
 
+Where statsmodels declares the pair "(almost) perfectly collinear"
+(``R² >= 1 - 100 sqrt(eps)``) and returns ``-inf``, this function still
+computes the statistic from accurate QR residuals (typical for perp vs spot
+log prices); it refuses only a fit whose residuals are rounding noise.
+
 The test is not symmetric: regressing ``y`` on ``x`` and ``x`` on ``y`` give
 different statistics; :func:`spreadlab.signals.pairs.select_pairs` can run
 both.
@@ -197,7 +202,7 @@ def engle_granger(
     stat, used, _m, _icbest, status, beta, resid = eg_pair(yy, np.ascontiguousarray(xx.T), nt, lag, ic, False)
     if status == STATUS_PERFECT_FIT:
         raise ValidationError(
-            "engle_granger: y and x are (almost) perfectly collinear (R² >= 1 - 100·sqrt(eps)); "
+            "engle_granger: y and x are perfectly collinear (residual rms < 1e-8 of the rms of y); "
             "the test is not defined"
         )
     if status != STATUS_OK:

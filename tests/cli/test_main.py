@@ -52,3 +52,20 @@ def test_bad_config_is_one_line_exit_2_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "entry_z=-1.0 must be > 0" in lines[0]
+
+
+def test_instrument_spec_and_bad_symbols() -> None:
+    out = _run("instrument", "DERIBIT:BTC-27JUN25-100000-C", "--json")
+    assert out.returncode == 0, out.stderr
+    spec = json.loads(out.stdout)
+    assert spec["type"] == "Option" and spec["strike"] == 100000.0 and spec["settlement"] == "inverse"
+    assert spec["expiry_ns"].startswith("2025-06-27T08:00:00") and spec["formatted"] == "BTC-27JUN25-100000-C"
+    for bad, message in (
+        ("DERIBIT:BTC-27JUN25-100000-X", "option type 'X' must be 'C' or 'P'"),
+        ("NOWHERE:BTCUSDT", "venue='NOWHERE' has no symbol parser"),
+        ("BTCUSDT", "expected 'VENUE:SYMBOL'"),
+    ):
+        res = _run("instrument", bad)
+        assert res.returncode == 2 and "Traceback" not in res.stderr
+        lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and message in lines[0], res.stderr

@@ -8,9 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from spreadlab.backtest.demo import BasisDemoConfig, run_basis_demo
 from spreadlab.cli._common import console, print_json, progress_bar, run_or_exit
-from spreadlab.config import load_basis_demo
 
 __all__ = ["demo"]
 
@@ -30,6 +28,9 @@ def demo(
     Writes report.html (spread and bands, entries and exits, equity curve) and
     trades.parquet into --out, and prints the metrics.
     """
+    from spreadlab.backtest.demo import BasisDemoConfig, run_basis_demo  # heavy: import on use
+    from spreadlab.config import load_basis_demo
+
     cfg = run_or_exit(lambda: load_basis_demo(config)) if config else BasisDemoConfig()
     if seed is not None:
         cfg = dataclasses.replace(cfg, market=dataclasses.replace(cfg.market, seed=seed))

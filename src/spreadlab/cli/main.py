@@ -7,6 +7,7 @@ import typer
 from spreadlab import __version__
 from spreadlab.cli.data import app as data_app
 from spreadlab.cli.demo import demo
+from spreadlab.cli.instrument import instrument
 
 __all__ = ["app", "main"]
 
@@ -35,6 +36,7 @@ def _root(
 
 
 app.command("demo")(demo)
+app.command("instrument")(instrument)
 app.add_typer(data_app, name="data", help="Import, list and show market data in a catalog.")
 
 

@@ -11,6 +11,7 @@ from scipy import integrate
 
 from spreadlab.errors import ValidationError
 from spreadlab.signals.bands import (
+    BertramSignal,
     _OUFunctions,
     bertram_bands,
     bertram_metrics,
@@ -158,3 +159,42 @@ def test_bad_input() -> None:
         leung_li_bands(**LL, rate=0.05, cost=0.02, stop_loss=0.9)
     with pytest.raises(ValidationError, match="rate=0.0 must be > 0"):
         leung_li_bands(**LL, rate=0.0, cost=0.02)
+
+
+def _ou_frame(n: int = 6000, seed: int = 4):
+    from spreadlab.signals.base import SignalFrame
+
+    rng = np.random.default_rng(seed)
+    s = np.zeros(n)
+    for i in range(1, n):
+        s[i] = 0.1 + 0.95 * (s[i - 1] - 0.1) + 0.02 * rng.standard_normal()
+    s[0] = 0.1
+    ts = np.arange(n, dtype=np.int64) * 3_600_000_000_000
+    return SignalFrame(ts=ts, columns={"spread": s})
+
+
+def test_bertram_signal_is_a_signal_model_with_band_hysteresis() -> None:
+    from spreadlab.signals.base import FittedSignal, SignalFrame, SignalModel
+
+    frame = _ou_frame()
+    spec = BertramSignal(cost=0.01)
+    assert isinstance(spec, SignalModel)
+    fitted = spec.fit(frame)
+    assert isinstance(fitted, FittedSignal)
+    # the bands are Bertram's for the fitted OU parameters, centred on the fitted mean
+    ref = bertram_bands(fitted.ou.speed, fitted.ou.vol, 0.01, mean=fitted.ou.mean)
+    assert fitted.bands.entry == ref.entry and fitted.bands.exit == ref.exit
+    assert fitted.ou.mean == pytest.approx(0.1, abs=0.02)
+    lo, hi = fitted.bands.entry, fitted.bands.exit
+    path = np.array([0.1, lo - 1e-4, 0.1, hi + 1e-4, 0.1, lo])
+    obs = SignalFrame(ts=np.arange(6, dtype=np.int64), columns={"spread": path})
+    assert fitted.target(obs).tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 1.0]
+    assert fitted.target(obs, current=1.0)[0] == 1.0
+    two = BertramSignal(cost=0.01, two_sided=True).fit(frame)
+    assert two.target(obs).tolist() == [0.0, 1.0, 1.0, -1.0, -1.0, 1.0]
+    np.testing.assert_allclose(fitted.score(obs), (path - fitted.ou.mean) / fitted.ou.stationary_std)
+    # no look-ahead: the first rows' targets do not depend on later rows
+    longer = SignalFrame(ts=np.arange(7, dtype=np.int64), columns={"spread": np.r_[path, 10.0]})
+    assert fitted.target(longer)[:6].tolist() == fitted.target(obs).tolist()
+    with pytest.raises(ValidationError, match="current=2.0 must lie in"):
+        fitted.target(obs, current=2.0)

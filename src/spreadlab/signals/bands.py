@@ -53,12 +53,17 @@ from typing import Literal
 import numpy as np
 from scipy import optimize, special
 
+from spreadlab._typing import FloatArray
 from spreadlab.core.validate import require_finite, require_non_negative, require_positive
 from spreadlab.errors import ConvergenceError, ValidationError
+from spreadlab.signals.base import SignalFrame
+from spreadlab.signals.ou import OUFit, fit_ou
 
 __all__ = [
     "BertramBands",
     "BertramObjective",
+    "BertramSignal",
+    "FittedBertramSignal",
     "LeungLiBands",
     "bertram_bands",
     "bertram_metrics",
@@ -463,3 +468,86 @@ def leung_li_bands(
         rate=rate,
         cost=cost,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FittedBertramSignal:
+    """An OU fit and its Bertram bands as a :class:`~spreadlab.signals.base.FittedSignal`.
+
+    ``score`` is ``(spread - mean) / stationary_std``. ``target`` follows
+    Bertram's cycle: go long (+1) when the spread is at or below ``entry``,
+    flat (0) at or above ``exit``; with ``two_sided`` it goes short (-1) at
+    ``exit`` instead of flat and back long at ``entry`` (each flip then costs
+    two trades, which the band optimisation did not assume).
+    """
+
+    ou: OUFit
+    bands: BertramBands
+    two_sided: bool
+
+    def score(self, observations: SignalFrame) -> FloatArray:
+        """Return the spread in stationary standard deviations from the OU mean."""
+        z: FloatArray = (observations["spread"] - self.ou.mean) / self.ou.stationary_std
+        return z
+
+    def target(self, observations: SignalFrame, *, current: float = 0.0) -> FloatArray:
+        """Return the band position per row starting from ``current`` (row i uses rows <= i)."""
+        if not -1.0 <= current <= 1.0:
+            raise ValidationError(f"current={current!r} must lie in [-1, 1]")
+        s = observations["spread"]
+        out = np.empty(s.size)
+        pos = float(current)
+        low, high = self.bands.entry, self.bands.exit
+        short = -1.0 if self.two_sided else 0.0
+        for i in range(s.size):
+            if s[i] <= low:
+                pos = 1.0
+            elif s[i] >= high:
+                pos = short
+            out[i] = pos
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BertramSignal:
+    """Specify an OU + Bertram-band signal; ``fit`` estimates both on a history's ``"spread"`` column.
+
+    Parameters
+    ----------
+    cost
+        Round-trip cost per cycle in spread units (>= 0).
+    objective, risk_free
+        As for :func:`bertram_bands`.
+    two_sided
+        Short at the upper band instead of going flat.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> s = np.zeros(5000)
+    >>> for i in range(1, 5000):
+    ...     s[i] = 0.9 * s[i - 1] + 0.01 * rng.standard_normal()
+    >>> ts = np.arange(5000, dtype=np.int64) * 3_600_000_000_000
+    >>> fitted = BertramSignal(cost=0.002).fit(SignalFrame(ts=ts, columns={"spread": s}))
+    >>> fitted.target(SignalFrame(ts=ts[:3], columns={"spread": np.array([-0.05, 0.0, 0.05])})).tolist()
+    [1.0, 1.0, 0.0]
+    """
+
+    cost: float
+    objective: BertramObjective = "return"
+    risk_free: float = 0.0
+    two_sided: bool = False
+
+    def __post_init__(self) -> None:
+        require_non_negative("cost", self.cost)
+        require_finite("risk_free", self.risk_free)
+        if self.objective not in ("return", "sharpe"):
+            raise ValidationError(f"objective={self.objective!r} must be 'return' or 'sharpe'")
+
+    def fit(self, history: SignalFrame) -> FittedBertramSignal:
+        """Fit the OU process to ``history["spread"]`` (steps from ``history.ts``) and its bands."""
+        ou = fit_ou(history["spread"], ts=history.ts)
+        bands = bertram_bands(
+            ou.speed, ou.vol, self.cost, objective=self.objective, risk_free=self.risk_free, mean=ou.mean
+        )
+        return FittedBertramSignal(ou=ou, bands=bands, two_sided=self.two_sided)

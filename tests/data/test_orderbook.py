@@ -37,47 +37,26 @@ def _frame(rows: list[tuple]) -> pl.DataFrame:
     )
 
 
-def _random_stream(rng: np.random.Generator, n_events: int) -> list[tuple]:
-    """Events with snapshots, gaps, duplicates and diffs received before their snapshot."""
-    rows: list[tuple] = []
+def _random_stream(rng: np.random.Generator, n_events: int, width: int = 1, rows: int = 6) -> list[tuple]:
+    """Events with snapshots, gaps, duplicates and diffs received before their snapshot.
+
+    Prices span ``20 * width`` ticks around ``100 * width``; ``rows`` bounds the rows per diff.
+    """
+    out: list[tuple] = []
     uid = 1000
     prev_u = uid
     for e in range(n_events):
         ts = 10 * (e + 1)
-        r = rng.random()
-        if r < 0.08:  # snapshot at an id a little behind the stream (buffering case)
+        if rng.random() < 0.08:  # snapshot at an id a little behind the stream (buffering case)
             lid = uid - int(rng.integers(0, 12))
-            n = int(rng.integers(0, 8))
-            mid = 100 + int(rng.integers(-3, 4))
+            n = int(rng.integers(0, 8 * rows))
+            mid = 100 * width + int(rng.integers(-3, 4))
             for _ in range(n):
-                if rng.random() < 0.5:
-                    rows.append(
-                        (
-                            ts,
-                            1,
-                            float(mid - rng.integers(1, 6)),
-                            float(rng.integers(0, 4)),
-                            lid,
-                            lid,
-                            lid,
-                            True,
-                        )
-                    )
-                else:
-                    rows.append(
-                        (
-                            ts,
-                            -1,
-                            float(mid + rng.integers(1, 6)),
-                            float(rng.integers(0, 4)),
-                            lid,
-                            lid,
-                            lid,
-                            True,
-                        )
-                    )
+                side = 1 if rng.random() < 0.5 else -1
+                price = float(mid - side * rng.integers(1, 6 * width))
+                out.append((ts, side, price, float(rng.integers(0, 4)), lid, lid, lid, True))
             if n == 0:
-                rows.append((ts, 0, 0.0, 0.0, lid, lid, lid, True))
+                out.append((ts, 0, 0.0, 0.0, lid, lid, lid, True))
             continue
         span = int(rng.integers(1, 5))
         first = uid + 1
@@ -87,25 +66,27 @@ def _random_stream(rng: np.random.Generator, n_events: int) -> list[tuple]:
         pu = prev_u if rng.random() > 0.05 else prev_u - 1
         if rng.random() < 0.04:  # a duplicate of an old message
             first, last = max(first - 10, 1), max(first - 10, 1) + span - 1
-        n = int(rng.integers(0, 6))
+        n = int(rng.integers(0, rows))
         for _ in range(n):
             side = 1 if rng.random() < 0.5 else -1
-            rows.append(
-                (ts, side, float(rng.integers(90, 111)), float(rng.integers(0, 3)), last, first, pu, False)
-            )
+            price = float(rng.integers(90 * width, 110 * width + 1))
+            out.append((ts, side, price, float(rng.integers(0, 3)), last, first, pu, False))
         if n == 0:
-            rows.append((ts, 0, 0.0, 0.0, last, first, pu, False))
+            out.append((ts, 0, 0.0, 0.0, last, first, pu, False))
         if last > uid:
             uid = last
             prev_u = last
-    return rows
+    return out
 
 
 @pytest.mark.parametrize("rule", [k.RULE_NONE, k.RULE_BINANCE_SPOT, k.RULE_BINANCE_FUTURES])
-@pytest.mark.parametrize("seed", range(8))
-def test_kernel_matches_python_twin_on_random_streams(rule: int, seed: int) -> None:
-    rng = np.random.default_rng(seed * 7 + rule)
-    rows = _random_stream(rng, 300)
+@pytest.mark.parametrize(
+    ("seed", "width", "nrows"), [(s, 1, 6) for s in range(6)] + [(s, 40, 120) for s in range(2)]
+)
+def test_kernel_matches_python_twin_on_random_streams(rule: int, seed: int, width: int, nrows: int) -> None:
+    """Narrow books (collisions, crossing) and wide ones (thousands of levels: block splits and frees)."""
+    rng = np.random.default_rng(seed * 7 + rule + width)
+    rows = _random_stream(rng, 300, width, nrows)
     df = _frame(rows)
     book = OrderBook(rule=RULES[rule], capacity=1)  # tiny capacity exercises growth and resume
     got = book.replay(df, top_n=4)

@@ -194,6 +194,54 @@ def _as_levels(name: str, levels: Sequence[tuple[float, float]] | np.ndarray) ->
     return arr
 
 
+class _Side:
+    """The block storage of one side (see :mod:`spreadlab.kernels.orderbook`)."""
+
+    __slots__ = ("K", "S", "cnt", "dmax", "dr", "free", "sc")
+
+    def __init__(self, blocks: int) -> None:
+        self.K = np.empty((blocks, k.BLOCK), dtype=np.float64)
+        self.S = np.empty((blocks, k.BLOCK), dtype=np.float64)
+        self.cnt = np.zeros(blocks, dtype=np.int64)
+        self.dr = np.zeros(blocks, dtype=np.int64)
+        self.dmax = np.zeros(blocks, dtype=np.float64)
+        self.free = np.zeros(blocks, dtype=np.int64)
+        self.sc = np.zeros(3, dtype=np.int64)
+        k.side_reset(self.cnt, self.free, self.sc)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.K, self.S, self.cnt, self.dr, self.dmax, self.free, self.sc)
+
+    def best(self) -> tuple[float, float] | None:
+        nd = int(self.sc[1])
+        if nd == 0:
+            return None
+        blk = int(self.dr[nd - 1])
+        t = int(self.cnt[blk]) - 1
+        return float(self.K[blk, t]), float(self.S[blk, t])
+
+    def flat(self) -> tuple[FloatArray, FloatArray]:
+        return k.side_flat(self.K, self.S, self.cnt, self.dr, self.sc)  # type: ignore[no-any-return]
+
+    def grow(self, need: int) -> None:
+        old = len(self.cnt)
+        new = max(2 * old, need)
+        for name in ("K", "S"):
+            arr = np.empty((new, k.BLOCK), dtype=np.float64)
+            arr[:old] = getattr(self, name)
+            setattr(self, name, arr)
+        for name, dtype in (("cnt", np.int64), ("dr", np.int64), ("dmax", np.float64)):
+            arr = np.zeros(new, dtype=dtype)
+            arr[:old] = getattr(self, name)
+            setattr(self, name, arr)
+        nfree = int(self.sc[2])
+        free = np.zeros(new, dtype=np.int64)
+        free[:nfree] = self.free[:nfree]
+        free[nfree : nfree + new - old] = np.arange(old, new)
+        self.free = free
+        self.sc[2] = nfree + new - old
+
+
 class OrderBook:
     """A sequence-checked limit order book.
 
@@ -205,6 +253,12 @@ class OrderBook:
         How update ids are checked; see :class:`SequenceRule`.
     capacity
         Initial number of levels per side (grows as needed).
+
+    Notes
+    -----
+    The book is a mutable accumulator of market state (like a venue's own
+    book); the values it returns (:class:`Depth`, :class:`Impact`,
+    :class:`BookReplay`) are immutable.
 
     Examples
     --------
@@ -222,10 +276,8 @@ class OrderBook:
     """
 
     __slots__ = (
-        "_akeys",
-        "_asizes",
-        "_bkeys",
-        "_bsizes",
+        "_ask",
+        "_bid",
         "_last_starts",
         "_pending",
         "_rule",
@@ -250,10 +302,8 @@ class OrderBook:
             raise ValidationError(f"rule={rule!r} is unknown; valid rules: {valid}") from exc
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValidationError(f"capacity={capacity!r} must be an int >= 1")
-        self._bkeys = np.empty(capacity, dtype=np.float64)
-        self._bsizes = np.empty(capacity, dtype=np.float64)
-        self._akeys = np.empty(capacity, dtype=np.float64)
-        self._asizes = np.empty(capacity, dtype=np.float64)
+        self._bid = _Side(max(capacity // (k.BLOCK // 2), 2))
+        self._ask = _Side(max(capacity // (k.BLOCK // 2), 2))
         self._st = k.new_state(self._rule.code)
         self._last_starts = np.zeros(1, np.int64)
         self._pending: deque[dict[str, np.ndarray]] = deque(maxlen=_PENDING_EVENTS)
@@ -283,36 +333,36 @@ class OrderBook:
     @property
     def bid_levels(self) -> int:
         """Number of bid levels."""
-        return int(self._st[k.ST_NBID]) if self.is_valid else 0
+        return int(self._bid.sc[0]) if self.is_valid else 0
 
     @property
     def ask_levels(self) -> int:
         """Number of ask levels."""
-        return int(self._st[k.ST_NASK]) if self.is_valid else 0
+        return int(self._ask.sc[0]) if self.is_valid else 0
 
     @property
     def best_bid(self) -> float | None:
         """Best bid price, or None if the side is empty or the book invalid."""
-        n = self.bid_levels
-        return float(self._bkeys[n - 1]) if n else None
+        top = self._bid.best() if self.is_valid else None
+        return None if top is None else top[0]
 
     @property
     def best_ask(self) -> float | None:
         """Best ask price, or None if the side is empty or the book invalid."""
-        n = self.ask_levels
-        return float(-self._akeys[n - 1]) if n else None
+        top = self._ask.best() if self.is_valid else None
+        return None if top is None else -top[0]
 
     @property
     def best_bid_size(self) -> float | None:
         """Size at the best bid, or None."""
-        n = self.bid_levels
-        return float(self._bsizes[n - 1]) if n else None
+        top = self._bid.best() if self.is_valid else None
+        return None if top is None else top[1]
 
     @property
     def best_ask_size(self) -> float | None:
         """Size at the best ask, or None."""
-        n = self.ask_levels
-        return float(self._asizes[n - 1]) if n else None
+        top = self._ask.best() if self.is_valid else None
+        return None if top is None else top[1]
 
     @property
     def mid(self) -> float | None:
@@ -328,15 +378,19 @@ class OrderBook:
 
     def bids(self, n: int | None = None) -> tuple[FloatArray, FloatArray]:
         """Return ``(prices, sizes)`` of the best ``n`` bids (all if None), best first."""
-        m = self.bid_levels if n is None else min(n, self.bid_levels)
-        nb = self.bid_levels
-        return self._bkeys[nb - m : nb][::-1].copy(), self._bsizes[nb - m : nb][::-1].copy()
+        if not self.is_valid:
+            return np.empty(0), np.empty(0)
+        keys, sizes = self._bid.flat()
+        m = len(keys) if n is None else min(n, len(keys))
+        return keys[len(keys) - m :][::-1].copy(), sizes[len(keys) - m :][::-1].copy()
 
     def asks(self, n: int | None = None) -> tuple[FloatArray, FloatArray]:
         """Return ``(prices, sizes)`` of the best ``n`` asks (all if None), best first."""
-        m = self.ask_levels if n is None else min(n, self.ask_levels)
-        na = self.ask_levels
-        return -self._akeys[na - m : na][::-1], self._asizes[na - m : na][::-1].copy()
+        if not self.is_valid:
+            return np.empty(0), np.empty(0)
+        keys, sizes = self._ask.flat()
+        m = len(keys) if n is None else min(n, len(keys))
+        return -keys[len(keys) - m :][::-1], sizes[len(keys) - m :][::-1].copy()
 
     # ------------------------------------------------------------------ updates
 
@@ -501,11 +555,9 @@ class OrderBook:
         out_top = np.empty((n_ev, 4, top_n), np.float64)
         done = start_event
         while True:
-            done = k.replay(
-                self._bkeys,
-                self._bsizes,
-                self._akeys,
-                self._asizes,
+            done = k.replay(  # type: ignore[call-arg]
+                *self._bid.arrays(),  # type: ignore[arg-type]
+                *self._ask.arrays(),
                 self._st,
                 self._rule.code,
                 ts,
@@ -534,12 +586,8 @@ class OrderBook:
         return out_ts, out_seq, out_book_id, out_status, out_valid, out_bbo, out_top
 
     def _grow(self, need: int) -> None:
-        cap = max(2 * len(self._bkeys), need)
-        for name in ("_bkeys", "_bsizes", "_akeys", "_asizes"):
-            old = getattr(self, name)
-            new = np.empty(cap, dtype=np.float64)
-            new[: len(old)] = old
-            setattr(self, name, new)
+        self._bid.grow(need)
+        self._ask.grow(need)
 
     # ------------------------------------------------------------------ queries
 
@@ -570,11 +618,12 @@ class OrderBook:
         """
         require_positive("bp", bp)
         mid = self._require_mid()
-        nb, na = self.bid_levels, self.ask_levels
         lo = mid * (1.0 - bp / 1e4)
         hi = mid * (1.0 + bp / 1e4)
-        bid_sz = k.side_depth(self._bkeys, self._bsizes, nb, lo)
-        ask_sz = k.side_depth(self._akeys, self._asizes, na, -hi)
+        bk, bsz = self._bid.flat()
+        ak, asz = self._ask.flat()
+        bid_sz = k.side_depth(bk, bsz, len(bk), lo)
+        ask_sz = k.side_depth(ak, asz, len(ak), -hi)
         bp_, bs = self.bids()
         ap, as_ = self.asks()
         bmask, amask = bp_ >= lo, ap <= hi
@@ -604,9 +653,11 @@ class OrderBook:
         require_positive("size", size)
         mid = self._require_mid()
         if side is Side.BUY:
-            filled, notional, last, used = k.side_walk(self._akeys, self._asizes, self.ask_levels, size)
+            keys, sizes = self._ask.flat()
+            filled, notional, last, used = k.side_walk(keys, sizes, len(keys), size)
         else:
-            filled, notional, last, used = k.side_walk(self._bkeys, self._bsizes, self.bid_levels, size)
+            keys, sizes = self._bid.flat()
+            filled, notional, last, used = k.side_walk(keys, sizes, len(keys), size)
         vwap = notional / filled if filled > 0 else math.nan
         impact_bp = side.sign * (vwap / mid - 1.0) * 1e4
         return Impact(
@@ -632,12 +683,14 @@ class OrderBook:
         (0.5, 0.3333333333333333)
         """
         self._require_mid()
+        _, bsz = self._bid.flat()
+        _, asz = self._ask.flat()
         out = []
         for lv in levels:
             if isinstance(lv, bool) or not isinstance(lv, int) or lv < 1:
                 raise ValidationError(f"levels entry {lv!r} must be an int >= 1")
-            b = k.side_top_sum(self._bsizes, self.bid_levels, lv)
-            a = k.side_top_sum(self._asizes, self.ask_levels, lv)
+            b = k.side_top_sum(bsz, len(bsz), lv)
+            a = k.side_top_sum(asz, len(asz), lv)
             out.append(float((b - a) / (b + a)))
         return tuple(out)
 
@@ -652,9 +705,9 @@ class OrderBook:
         100.5
         """
         self._require_mid()
-        nb, na = self.bid_levels, self.ask_levels
-        b, bs = float(self._bkeys[nb - 1]), float(self._bsizes[nb - 1])
-        a, as_ = float(-self._akeys[na - 1]), float(self._asizes[na - 1])
+        b, bs = self._bid.best() or (math.nan, math.nan)
+        a, as_ = self._ask.best() or (math.nan, math.nan)
+        a = -a
         return (b * as_ + a * bs) / (bs + as_)
 
 

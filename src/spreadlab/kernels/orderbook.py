@@ -2,13 +2,16 @@
 
 Layout
 ------
-Each side of the book is a pair of arrays ``keys[:n]`` and ``sizes[:n]`` sorted
-by *ascending* key with the best level at the end (index ``n - 1``). The key of
-a bid is its price, the key of an ask is minus its price, so one set of
-routines serves both sides, the best level is ``keys[n - 1]`` (O(1)), and the
-common updates near the top of the book shift only the few levels above them.
-A level is found by binary search: O(log n) to locate, O(k) to insert or
-delete where k is the distance from the top.
+Each side of the book is a sequence of levels sorted by *ascending* key with
+the best level last. The key of a bid is its price, the key of an ask is
+minus its price, so one set of routines serves both sides. The sequence is
+cut into blocks of at most ``BLOCK`` levels (a two-level B-tree): a
+directory lists the blocks in key order with each block's largest key. A
+level is found by two binary searches (directory, then block), O(log n);
+inserting or deleting shifts at most ``BLOCK`` entries inside one block (a
+full block splits in two, an emptied block is freed), so updates deep in a
+1000-level book cost no more than updates at the top. The best level is the
+last entry of the last block: O(1).
 
 Deltas
 ------
@@ -55,6 +58,7 @@ from numba import njit
 from spreadlab._typing import FloatArray, IntArray
 
 __all__ = [
+    "BLOCK",
     "EV_APPLIED",
     "EV_GAP",
     "EV_SNAPSHOT",
@@ -86,6 +90,8 @@ __all__ = [
     "replay_py",
     "side_depth",
     "side_depth_py",
+    "side_flat",
+    "side_reset",
     "side_top_sum",
     "side_top_sum_py",
     "side_walk",
@@ -120,6 +126,9 @@ ST_NEED = 10  # capacity needed to resume after an early return
 ST_BUFFERED = 11  # diffs re-applied from before a snapshot (snapshot buffering)
 ST_SIZE = 12
 
+BLOCK = 64
+"""Levels per block of a side (a side is a sorted sequence of sorted blocks)."""
+
 
 def new_state(rule: int) -> IntArray:
     """Return a fresh state vector for ``rule`` (synced at once for ``RULE_NONE``)."""
@@ -133,54 +142,216 @@ def new_state(rule: int) -> IntArray:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _set_level(keys: FloatArray, sizes: FloatArray, n: int, key: float, size: float) -> int:
-    """Set the level ``key`` to ``size`` (0 deletes); return the new level count."""
-    # fast path: the best level or just above it (most updates touch the top)
-    lo = 0
-    hi = n
-    if n > 0 and keys[n - 1] < key:
-        lo = n
-    else:
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if keys[mid] < key:
-                lo = mid + 1
-            else:
-                hi = mid
-    if lo < n and keys[lo] == key:
-        if size > 0.0:
-            sizes[lo] = size
-            return n
-        for j in range(lo, n - 1):
-            keys[j] = keys[j + 1]
-            sizes[j] = sizes[j + 1]
-        return n - 1
-    if size <= 0.0:
-        return n
-    for j in range(n, lo, -1):
-        keys[j] = keys[j - 1]
-        sizes[j] = sizes[j - 1]
-    keys[lo] = key
-    sizes[lo] = size
-    return n + 1
+def _alloc(free: IntArray, sc: IntArray) -> int:
+    sc[2] -= 1
+    return free[sc[2]]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _release(free: IntArray, sc: IntArray, blk: int) -> None:
+    free[sc[2]] = blk
+    sc[2] += 1
 
 
 @njit(cache=True, nogil=True)
-def _load_side(keys: FloatArray, sizes: FloatArray, n: int) -> int:
-    """Sort ``keys[:n]`` ascending (stable) and keep the last row of equal keys."""
+def side_reset(cnt: IntArray, free: IntArray, sc: IntArray) -> None:
+    """Empty a side: every block back on the free list."""
+    c = cnt.shape[0]
+    for i in range(c):
+        free[i] = c - 1 - i
+        cnt[i] = 0
+    sc[0] = 0
+    sc[1] = 0
+    sc[2] = c
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dir_remove(dr: IntArray, dmax: FloatArray, sc: IntArray, j: int) -> None:
+    nd = sc[1]
+    for t in range(j, nd - 1):
+        dr[t] = dr[t + 1]
+        dmax[t] = dmax[t + 1]
+    sc[1] = nd - 1
+
+
+@njit(cache=True, nogil=True)
+def _side_set(
+    K: FloatArray,
+    S: FloatArray,
+    cnt: IntArray,
+    dr: IntArray,
+    dmax: FloatArray,
+    free: IntArray,
+    sc: IntArray,
+    key: float,
+    size: float,
+) -> None:
+    """Set level ``key`` of one side to ``size`` (0 deletes it)."""
+    nd = sc[1]
+    # directory position: the first block whose max key is >= key (the last block if none)
+    if nd == 0:
+        if size <= 0.0:
+            return
+        blk = _alloc(free, sc)
+        cnt[blk] = 0
+        dr[0] = blk
+        dmax[0] = key
+        sc[1] = 1
+        nd = 1
+        j = 0
+    elif dmax[nd - 1] < key:
+        j = nd - 1
+    else:
+        lo = 0
+        hi = nd - 1
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if dmax[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        j = lo
+    blk = dr[j]
+    n = cnt[blk]
+    lo = 0
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if K[blk, mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < n and K[blk, lo] == key:
+        if size > 0.0:
+            S[blk, lo] = size
+            return
+        for t in range(lo, n - 1):
+            K[blk, t] = K[blk, t + 1]
+            S[blk, t] = S[blk, t + 1]
+        n -= 1
+        cnt[blk] = n
+        sc[0] -= 1
+        if n == 0:
+            _dir_remove(dr, dmax, sc, j)
+            _release(free, sc, blk)
+        else:
+            dmax[j] = K[blk, n - 1]
+        return
+    if size <= 0.0:
+        return
+    if n == BLOCK:  # split: the upper half moves to a new block right after this one
+        half = BLOCK // 2
+        nb = _alloc(free, sc)
+        for t in range(half, BLOCK):
+            K[nb, t - half] = K[blk, t]
+            S[nb, t - half] = S[blk, t]
+        cnt[nb] = BLOCK - half
+        cnt[blk] = half
+        nd = sc[1]
+        for t in range(nd, j + 1, -1):
+            dr[t] = dr[t - 1]
+            dmax[t] = dmax[t - 1]
+        dr[j + 1] = nb
+        dmax[j + 1] = K[nb, BLOCK - half - 1]
+        dmax[j] = K[blk, half - 1]
+        sc[1] = nd + 1
+        if lo > half or (lo == half and key > K[blk, half - 1]):
+            blk = nb
+            j = j + 1
+            lo -= half
+        n = cnt[blk]
+    for t in range(n, lo, -1):
+        K[blk, t] = K[blk, t - 1]
+        S[blk, t] = S[blk, t - 1]
+    K[blk, lo] = key
+    S[blk, lo] = size
+    cnt[blk] = n + 1
+    sc[0] += 1
+    if lo == n:
+        dmax[j] = key
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _side_best(K: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray) -> float:
+    blk = dr[sc[1] - 1]
+    return K[blk, cnt[blk] - 1]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _side_best_size(S: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray) -> float:
+    blk = dr[sc[1] - 1]
+    return S[blk, cnt[blk] - 1]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _side_pop_best(
+    K: FloatArray, cnt: IntArray, dr: IntArray, dmax: FloatArray, free: IntArray, sc: IntArray
+) -> None:
+    j = sc[1] - 1
+    blk = dr[j]
+    n = cnt[blk] - 1
+    cnt[blk] = n
+    sc[0] -= 1
     if n == 0:
-        return 0
-    order = np.argsort(keys[:n], kind="mergesort")
-    k2 = keys[:n][order]
-    s2 = sizes[:n][order]
-    m = 0
+        sc[1] = j
+        _release(free, sc, blk)
+    else:
+        dmax[j] = K[blk, n - 1]
+
+
+@njit(cache=True, nogil=True)
+def _side_load(
+    K: FloatArray,
+    S: FloatArray,
+    cnt: IntArray,
+    dr: IntArray,
+    dmax: FloatArray,
+    free: IntArray,
+    sc: IntArray,
+    keys: FloatArray,
+    sizes: FloatArray,
+) -> None:
+    """Replace a side by ``keys``/``sizes`` (any order; the last of equal keys wins)."""
+    side_reset(cnt, free, sc)
+    n = keys.shape[0]
+    if n == 0:
+        return
+    order = np.argsort(keys, kind="mergesort")
+    fill = BLOCK // 2
+    blk = -1
     for i in range(n):
-        if i + 1 < n and k2[i + 1] == k2[i]:
+        o = order[i]
+        if i + 1 < n and keys[order[i + 1]] == keys[o]:
             continue  # a later row with the same price wins
-        keys[m] = k2[i]
-        sizes[m] = s2[i]
-        m += 1
-    return m
+        if blk < 0 or cnt[blk] == fill:
+            blk = _alloc(free, sc)
+            cnt[blk] = 0
+            dr[sc[1]] = blk
+            sc[1] += 1
+        c = cnt[blk]
+        K[blk, c] = keys[o]
+        S[blk, c] = sizes[o]
+        cnt[blk] = c + 1
+        dmax[sc[1] - 1] = keys[o]
+        sc[0] += 1
+
+
+@njit(cache=True, nogil=True)
+def side_flat(
+    K: FloatArray, S: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """Return all levels of a side as flat ``(keys, sizes)`` sorted ascending (best last)."""
+    n = sc[0]
+    keys = np.empty(n, dtype=np.float64)
+    sizes = np.empty(n, dtype=np.float64)
+    m = 0
+    for j in range(sc[1]):
+        blk = dr[j]
+        for t in range(cnt[blk]):
+            keys[m] = K[blk, t]
+            sizes[m] = S[blk, t]
+            m += 1
+    return keys, sizes
 
 
 # --------------------------------------------------------------------------- events
@@ -241,46 +412,63 @@ def _check_sequence(st: IntArray, rule: int, first: int, last: int, prev: int) -
 
 @njit(cache=True, nogil=True)
 def _apply_rows(
-    bkeys: FloatArray,
-    bsizes: FloatArray,
-    akeys: FloatArray,
-    asizes: FloatArray,
-    nb: int,
-    na: int,
+    bK: FloatArray,
+    bS: FloatArray,
+    bcnt: IntArray,
+    bdr: IntArray,
+    bdmax: FloatArray,
+    bfree: IntArray,
+    bsc: IntArray,
+    aK: FloatArray,
+    aS: FloatArray,
+    acnt: IntArray,
+    adr: IntArray,
+    admax: FloatArray,
+    afree: IntArray,
+    asc: IntArray,
     st: IntArray,
     side: np.ndarray,
     price: FloatArray,
     size: FloatArray,
     r0: int,
     r1: int,
-) -> tuple[int, int]:
+) -> None:
     """Apply the level rows ``r0:r1`` of one diff with the uncrossing rule."""
     for r in range(r0, r1):
         sd = side[r]
         sz = size[r]
         if sd > 0:
             key = price[r]
-            nb = _set_level(bkeys, bsizes, nb, key, sz)
+            _side_set(bK, bS, bcnt, bdr, bdmax, bfree, bsc, key, sz)
             if sz > 0.0:
-                while na > 0 and -akeys[na - 1] <= key:
-                    na -= 1
+                while asc[1] > 0 and -_side_best(aK, acnt, adr, asc) <= key:
+                    _side_pop_best(aK, acnt, adr, admax, afree, asc)
                     st[ST_UNCROSSED] += 1
         elif sd < 0:
             key = -price[r]
-            na = _set_level(akeys, asizes, na, key, sz)
+            _side_set(aK, aS, acnt, adr, admax, afree, asc, key, sz)
             if sz > 0.0:
-                while nb > 0 and bkeys[nb - 1] >= -key:
-                    nb -= 1
+                while bsc[1] > 0 and _side_best(bK, bcnt, bdr, bsc) >= -key:
+                    _side_pop_best(bK, bcnt, bdr, bdmax, bfree, bsc)
                     st[ST_UNCROSSED] += 1
-    return nb, na
 
 
 @njit(cache=True, nogil=True)
 def replay(
-    bkeys: FloatArray,
-    bsizes: FloatArray,
-    akeys: FloatArray,
-    asizes: FloatArray,
+    bK: FloatArray,
+    bS: FloatArray,
+    bcnt: IntArray,
+    bdr: IntArray,
+    bdmax: FloatArray,
+    bfree: IntArray,
+    bsc: IntArray,
+    aK: FloatArray,
+    aS: FloatArray,
+    acnt: IntArray,
+    adr: IntArray,
+    admax: FloatArray,
+    afree: IntArray,
+    asc: IntArray,
     st: IntArray,
     rule: int,
     ts: IntArray,
@@ -304,6 +492,11 @@ def replay(
 ) -> int:
     """Apply events ``e0, e0+1, ...`` and record the book after each one.
 
+    A side is given as ``K, S`` (keys and sizes, shape ``(C, BLOCK)``),
+    ``cnt`` (levels per block), ``dr``/``dmax`` (the directory: block ids in
+    key order and each one's largest key), ``free`` (unused block ids) and
+    ``sc = (levels, directory length, free blocks)``.
+
     ``starts`` comes from :func:`event_starts`. ``out_bbo[e]`` holds
     ``(bid, bid_size, ask, ask_size)`` after event ``e`` (NaN where the side is
     empty or the book invalid); ``out_top[e]`` (shape ``(E, 4, top_n)``) holds
@@ -318,19 +511,17 @@ def replay(
     then fetch the snapshot" procedure prescribes.
 
     Return the number of events done; if it is short of ``len(starts) - 1``
-    the level arrays were too small: ``st[ST_NEED]`` is the capacity needed.
+    the sides ran out of blocks: ``st[ST_NEED]`` is the number of blocks needed.
     """
     n_events = starts.shape[0] - 1
-    cap = bkeys.shape[0]
-    nb = st[ST_NBID]
-    na = st[ST_NASK]
+    cap = bcnt.shape[0]
     nan = np.nan
     for e in range(e0, n_events):
         r0 = starts[e]
         r1 = starts[e + 1]
+        j = e
         if is_snap[r0]:
             # the diffs to re-apply: events j..e-1 (within this call)
-            j = e
             if rule != RULE_NONE:
                 lid = seq[r0]
                 while j > 0:
@@ -340,31 +531,41 @@ def replay(
                     if seq[q] < lid or (rule == RULE_BINANCE_SPOT and seq[q] == lid):
                         break
                     j -= 1
-            need = r1 - r0 + (r0 - starts[j])
+            need = (r1 - r0) // (BLOCK // 2) + 2 + (r0 - starts[j])
+            short = need > cap
         else:
-            j = e
-            need = max(nb, na) + r1 - r0
-        if need > cap:
-            st[ST_NBID] = nb
-            st[ST_NASK] = na
+            need = cap + (r1 - r0)
+            short = bsc[2] < r1 - r0 or asc[2] < r1 - r0
+        if short:
             st[ST_NEED] = need
             return e
         if is_snap[r0]:
             nb = 0
             na = 0
             for r in range(r0, r1):
-                sd = side[r]
                 if size[r] > 0.0:
-                    if sd > 0:
-                        bkeys[nb] = price[r]
-                        bsizes[nb] = size[r]
+                    if side[r] > 0:
                         nb += 1
-                    elif sd < 0:
-                        akeys[na] = -price[r]
-                        asizes[na] = size[r]
+                    elif side[r] < 0:
                         na += 1
-            nb = _load_side(bkeys, bsizes, nb)
-            na = _load_side(akeys, asizes, na)
+            bk = np.empty(nb, dtype=np.float64)
+            bs = np.empty(nb, dtype=np.float64)
+            ak = np.empty(na, dtype=np.float64)
+            as_ = np.empty(na, dtype=np.float64)
+            nb = 0
+            na = 0
+            for r in range(r0, r1):
+                if size[r] > 0.0:
+                    if side[r] > 0:
+                        bk[nb] = price[r]
+                        bs[nb] = size[r]
+                        nb += 1
+                    elif side[r] < 0:
+                        ak[na] = -price[r]
+                        as_[na] = size[r]
+                        na += 1
+            _side_load(bK, bS, bcnt, bdr, bdmax, bfree, bsc, bk, bs)
+            _side_load(aK, aS, acnt, adr, admax, afree, asc, ak, as_)
             st[ST_SNAPSHOTS] += 1
             st[ST_LAST] = seq[r0]
             st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
@@ -374,20 +575,28 @@ def replay(
                 q1 = starts[b + 1]
                 res = _check_sequence(st, rule, first_seq[q0], seq[q0], prev_seq[q0])
                 if res == EV_APPLIED:
-                    nb, na = _apply_rows(bkeys, bsizes, akeys, asizes, nb, na, st, side, price, size, q0, q1)
+                    _apply_rows(
+                        bK, bS, bcnt, bdr, bdmax, bfree, bsc,
+                        aK, aS, acnt, adr, admax, afree, asc,
+                        st, side, price, size, q0, q1,
+                    )  # fmt: skip
                     st[ST_LAST] = seq[q0]
                     st[ST_STATUS] = STATUS_SYNCED
                     st[ST_BUFFERED] += 1
                 elif res == EV_GAP:
                     st[ST_GAPS] += 1
                     st[ST_STATUS] = STATUS_UNSYNCED
-                    nb = 0
-                    na = 0
+                    side_reset(bcnt, bfree, bsc)
+                    side_reset(acnt, afree, asc)
                     break
         else:
             outcome = _check_sequence(st, rule, first_seq[r0], seq[r0], prev_seq[r0])
             if outcome == EV_APPLIED:
-                nb, na = _apply_rows(bkeys, bsizes, akeys, asizes, nb, na, st, side, price, size, r0, r1)
+                _apply_rows(
+                    bK, bS, bcnt, bdr, bdmax, bfree, bsc,
+                    aK, aS, acnt, adr, admax, afree, asc,
+                    st, side, price, size, r0, r1,
+                )  # fmt: skip
                 st[ST_APPLIED] += 1
                 st[ST_LAST] = seq[r0]
                 st[ST_STATUS] = STATUS_SYNCED
@@ -398,43 +607,63 @@ def replay(
             else:  # gap: never keep a wrong book
                 st[ST_GAPS] += 1
                 st[ST_STATUS] = STATUS_UNSYNCED
-                nb = 0
-                na = 0
+                side_reset(bcnt, bfree, bsc)
+                side_reset(acnt, afree, asc)
         valid = st[ST_STATUS] != STATUS_UNSYNCED
         out_ts[e] = ts[r0]
         out_seq[e] = seq[r0]
         out_book_id[e] = st[ST_LAST] if valid else -1
         out_status[e] = outcome
         out_valid[e] = valid
-        if valid and nb > 0:
-            out_bbo[e, 0] = bkeys[nb - 1]
-            out_bbo[e, 1] = bsizes[nb - 1]
+        if valid and bsc[1] > 0:
+            out_bbo[e, 0] = _side_best(bK, bcnt, bdr, bsc)
+            out_bbo[e, 1] = _side_best_size(bS, bcnt, bdr, bsc)
         else:
             out_bbo[e, 0] = nan
             out_bbo[e, 1] = nan
-        if valid and na > 0:
-            out_bbo[e, 2] = -akeys[na - 1]
-            out_bbo[e, 3] = asizes[na - 1]
+        if valid and asc[1] > 0:
+            out_bbo[e, 2] = -_side_best(aK, acnt, adr, asc)
+            out_bbo[e, 3] = _side_best_size(aS, acnt, adr, asc)
         else:
             out_bbo[e, 2] = nan
             out_bbo[e, 3] = nan
-        for i in range(top_n):
-            if valid and i < nb:
-                out_top[e, 0, i] = bkeys[nb - 1 - i]
-                out_top[e, 1, i] = bsizes[nb - 1 - i]
-            else:
-                out_top[e, 0, i] = nan
-                out_top[e, 1, i] = nan
-            if valid and i < na:
-                out_top[e, 2, i] = -akeys[na - 1 - i]
-                out_top[e, 3, i] = asizes[na - 1 - i]
-            else:
-                out_top[e, 2, i] = nan
-                out_top[e, 3, i] = nan
-    st[ST_NBID] = nb
-    st[ST_NASK] = na
+        if top_n > 0:
+            _write_top(bK, bS, bcnt, bdr, bsc, valid, 1.0, out_top, e, 0, top_n)
+            _write_top(aK, aS, acnt, adr, asc, valid, -1.0, out_top, e, 2, top_n)
+    st[ST_NBID] = bsc[0]
+    st[ST_NASK] = asc[0]
     st[ST_NEED] = 0
     return n_events
+
+
+@njit(cache=True, nogil=True)
+def _write_top(
+    K: FloatArray,
+    S: FloatArray,
+    cnt: IntArray,
+    dr: IntArray,
+    sc: IntArray,
+    valid: bool,
+    sign: float,
+    out_top: FloatArray,
+    e: int,
+    row: int,
+    top_n: int,
+) -> None:
+    i = 0
+    if valid:
+        for j in range(sc[1] - 1, -1, -1):
+            blk = dr[j]
+            for t in range(cnt[blk] - 1, -1, -1):
+                if i >= top_n:
+                    return
+                out_top[e, row, i] = sign * K[blk, t]
+                out_top[e, row + 1, i] = S[blk, t]
+                i += 1
+    while i < top_n:
+        out_top[e, row, i] = np.nan
+        out_top[e, row + 1, i] = np.nan
+        i += 1
 
 
 def replay_py(

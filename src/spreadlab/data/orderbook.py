@@ -231,9 +231,9 @@ class _Side:
             arr[:old] = getattr(self, name)
             setattr(self, name, arr)
         for name, dtype in (("cnt", np.int64), ("dr", np.int64), ("dmax", np.float64)):
-            arr = np.zeros(new, dtype=dtype)
-            arr[:old] = getattr(self, name)
-            setattr(self, name, arr)
+            flat = np.zeros(new, dtype=dtype)
+            flat[:old] = getattr(self, name)
+            setattr(self, name, flat)
         nfree = int(self.sc[2])
         free = np.zeros(new, dtype=np.int64)
         free[:nfree] = self.free[:nfree]

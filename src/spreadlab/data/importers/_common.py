@@ -104,7 +104,7 @@ def symbol_ids(
             bad_row = keys.with_row_index().filter((pl.col("v") == v) & (pl.col("s") == s))["index"][0]
             raise DataError(str(exc), path=str(path), row=int(lines[bad_row]), field=field) from exc
     if len(ids) == 1:
-        return pl.Series("instrument_id", [ids[0]] * len(venues), dtype=pl.String)
+        return pl.repeat(ids[0], len(venues), eager=True, dtype=pl.String).alias("instrument_id")
     mapping = uniq.with_columns(pl.Series("id", ids))
     return keys.join(mapping, on=["v", "s"], how="left", maintain_order="left")["id"].alias("instrument_id")
 

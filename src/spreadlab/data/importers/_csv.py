@@ -51,6 +51,7 @@ class CsvChunk:
     line: pl.Series
     quarantine: pl.DataFrame
     rows_read: int
+    lines: int = 0
 
 
 def read_header(path: Path) -> list[str]:
@@ -88,7 +89,15 @@ def to_ns(s: pl.Series) -> pl.Series:
             s = s.dt.replace_time_zone("UTC")
         return s.dt.timestamp("ns").alias(name)
     if s.dtype.is_integer():
-        return pl.select(epoch_to_ns(pl.lit(s.cast(pl.Int64)))).to_series().alias(name)
+        s = s.cast(pl.Int64)
+        lo, hi = s.min(), s.max()
+        if isinstance(lo, int) and isinstance(hi, int):
+            for bound, factor in ((10**11, 10**9), (10**14, 10**6), (10**17, 10**3)):
+                if -bound < lo and hi < bound and (bound == 10**11 or min(abs(lo), abs(hi)) >= bound // 1000):
+                    return (s * factor).alias(name)  # one unit for the whole column: a single multiply
+            if min(abs(lo), abs(hi)) >= 10**17:
+                return s.alias(name)
+        return pl.select(epoch_to_ns(pl.lit(s))).to_series().alias(name)
     if s.dtype.is_float():
         return pl.select(epoch_to_ns(pl.lit(s.round(0).cast(pl.Int64)))).to_series().alias(name)
     text = s.cast(pl.String).str.strip_chars()
@@ -105,7 +114,7 @@ def to_ns(s: pl.Series) -> pl.Series:
     return out.alias(name)
 
 
-def iter_csv(
+def _iter_blocks(
     path: Path,
     *,
     names: Sequence[str],
@@ -115,7 +124,7 @@ def iter_csv(
     chunk_rows: int,
     skip_bad: bool,
 ) -> Iterator[CsvChunk]:
-    """Stream ``path`` as typed chunks.
+    """Stream ``path`` as typed chunks read in byte blocks (exact line numbers, any compression).
 
     Parameters
     ----------
@@ -141,44 +150,102 @@ def iter_csv(
         nl = max(sample[:_BLOCK_MIN].count(b"\n"), 1)
         avg = max(len(sample[:_BLOCK_MIN]) / nl, 8.0)
         block_size = max(int(avg * chunk_rows), 256)
-        carry = b""
         while True:
-            data = fh.read(block_size)
-            if data and len(data) < block_size:
-                more = fh.read(block_size)
-                data += more
-                if not more:
-                    block, carry, data = carry + data, b"", b""
-                    if block:
-                        n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-                        yield _parse_block(
-                            block, path, line_no, n_lines, names, cols, idx, schema, required, skip_bad
-                        )
-                    break
-            if not data:
-                block = carry
-                carry = b""
-                if not block:
-                    break
-            else:
-                data = carry + data
-                cut = data.rfind(b"\n")
-                if cut == -1:
-                    carry = data
-                    continue
-                block, carry = data[: cut + 1], data[cut + 1 :]
-            n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-            yield _parse_block(block, path, line_no, n_lines, names, cols, idx, schema, required, skip_bad)
-            line_no += n_lines
-            if not data:
+            block = fh.read(block_size)
+            if not block:
                 break
+            if not block.endswith(b"\n"):
+                block += fh.readline()
+            chunk = _parse_block(block, path, line_no, names, cols, idx, schema, required, skip_bad)
+            line_no += chunk.lines
+            yield chunk
+
+
+class _FastPathError(Exception):
+    """The streaming fast path met something it cannot place precisely (hand over to the block reader)."""
+
+
+def iter_csv(
+    path: Path,
+    *,
+    names: Sequence[str],
+    dtypes: dict[str, pl.DataType],
+    required: Sequence[str] = (),
+    has_header: bool,
+    chunk_rows: int,
+    skip_bad: bool,
+) -> Iterator[CsvChunk]:
+    """Stream ``path`` as typed chunks of about ``chunk_rows`` rows.
+
+    Uncompressed files are scanned by polars' streaming CSV reader (memory
+    mapped, constant memory); at the first malformed value, empty required
+    field or blank line it hands over to the byte-block reader, which skips
+    the rows already delivered and names the exact line and field. Compressed
+    files and ``skip_bad`` imports use the byte-block reader throughout.
+    """
+    kw = {"names": names, "dtypes": dtypes, "required": required, "has_header": has_header,
+          "chunk_rows": chunk_rows, "skip_bad": skip_bad}  # fmt: skip
+    with Path(path).open("rb") as fh:
+        magic = fh.read(4)
+    compressed = magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04"
+    if skip_bad or compressed:
+        yield from _iter_blocks(path, **kw)  # type: ignore[arg-type]
+        return
+    delivered = 0
+    try:
+        for chunk in _iter_fast(path, names=names, dtypes=dtypes, required=required, has_header=has_header,
+                                chunk_rows=chunk_rows):  # fmt: skip
+            delivered += chunk.frame.height
+            yield chunk
+        return
+    except _FastPathError:
+        pass
+    skip = delivered
+    for chunk in _iter_blocks(path, **kw):  # type: ignore[arg-type]
+        if skip >= chunk.frame.height:
+            skip -= chunk.frame.height
+            continue
+        if skip:
+            chunk = CsvChunk(
+                frame=chunk.frame.slice(skip), line=chunk.line.slice(skip), quarantine=chunk.quarantine,
+                rows_read=chunk.rows_read - skip, lines=chunk.lines,
+            )  # fmt: skip
+            skip = 0
+        yield chunk
+
+
+def _iter_fast(
+    path: Path,
+    *,
+    names: Sequence[str],
+    dtypes: dict[str, pl.DataType],
+    required: Sequence[str],
+    has_header: bool,
+    chunk_rows: int,
+) -> Iterator[CsvChunk]:
+    cols = [n for n in names if n in dtypes]
+    schema = {n: dtypes.get(n, pl.String()) for n in names}
+    first = 2 if has_header else 1
+    try:
+        lf = pl.scan_csv(path, has_header=has_header, schema=schema, quote_char='"').select(cols)
+        for frame in lf.collect_batches(chunk_size=chunk_rows):
+            if sum(frame.null_count().row(0)):
+                blank = frame.select(pl.all_horizontal([pl.col(c).is_null() for c in cols])).to_series()
+                req = [c for c in required if frame[c].null_count()]
+                if req or blank.any():
+                    raise _FastPathError
+            line = pl.int_range(first, first + frame.height, eager=True, dtype=pl.Int64)
+            first += frame.height
+            yield CsvChunk(frame=frame, line=line, quarantine=empty_quarantine(), rows_read=frame.height,
+                           lines=frame.height)  # fmt: skip
+    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, pl.exceptions.SchemaError) as exc:
+        raise _FastPathError from exc
 
 
 def _parse_block(
     block: bytes,
     path: Path,
     first_line: int,
-    n_lines: int,
     names: Sequence[str],
     cols: list[str],
     idx: list[int],
@@ -196,12 +263,14 @@ def _parse_block(
             infer_schema=False,
             quote_char='"',
         )
-        if frame.height != n_lines:
-            raise pl.exceptions.ComputeError("row count differs from line count")
     except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, pl.exceptions.SchemaError):
         return _parse_block_slow(block, path, first_line, names, cols, schema, required, skip_bad)
     frame = frame.select(cols)
+    n_phys = frame.height
     line = pl.int_range(first_line, first_line + frame.height, eager=True, dtype=pl.Int64)
+    if sum(frame.null_count().row(0)) == 0:  # the usual case: nothing empty, nothing to check
+        line = pl.int_range(first_line, first_line + n_phys, eager=True, dtype=pl.Int64)
+        return CsvChunk(frame=frame, line=line, quarantine=empty_quarantine(), rows_read=n_phys, lines=n_phys)
     blank = frame.select(pl.all_horizontal([pl.col(c).is_null() for c in cols])).to_series()
     if required:
         bad = frame.select(pl.any_horizontal([pl.col(c).is_null() for c in required])).to_series()
@@ -211,7 +280,9 @@ def _parse_block(
     if not keep.all():
         frame = frame.filter(keep)
         line = line.filter(keep)
-    return CsvChunk(frame=frame, line=line, quarantine=empty_quarantine(), rows_read=frame.height)
+    return CsvChunk(
+        frame=frame, line=line, quarantine=empty_quarantine(), rows_read=frame.height, lines=n_phys
+    )
 
 
 def _parse_block_slow(
@@ -285,7 +356,11 @@ def _parse_block_slow(
         schema=QUARANTINE_SCHEMA,
     )
     return CsvChunk(
-        frame=frame, line=line.filter(keep), quarantine=quarantine, rows_read=frame.height + len(bad)
+        frame=frame,
+        line=line.filter(keep),
+        quarantine=quarantine,
+        rows_read=frame.height + len(bad),
+        lines=len(raw_lines),
     )
 
 

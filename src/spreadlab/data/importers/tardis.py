@@ -34,7 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
-from spreadlab.data.importers._common import make_batch, reject_rows, tardis_venue
+from spreadlab.data.importers._common import make_batch, reject_rows, symbol_ids, tardis_venue
 from spreadlab.data.importers._csv import iter_csv, read_header, to_ns
 from spreadlab.data.importers.base import DEFAULT_CHUNK_ROWS, ImportBatch, ImporterSpec, ImportFormat
 from spreadlab.data.schema import EventKind
@@ -164,7 +164,8 @@ def read_tardis(
         dtype = tardis_data_type(header)
     except DataError as exc:
         raise DataError(str(exc), path=str(path), row=1) from exc
-    base: dict[str, pl.DataType] = {"exchange": _S, "symbol": _S, "timestamp": _S, "local_timestamp": _S}
+    # Tardis times are integer epoch microseconds (ns/ms accepted): read them as integers
+    base: dict[str, pl.DataType] = {"exchange": _S, "symbol": _S, "timestamp": _I, "local_timestamp": _I}
     if dtype.startswith("book_snapshot_"):
         cols: dict[str, pl.DataType] = {c: _F for c in header[4:]}
         required: tuple[str, ...] = ()
@@ -203,10 +204,15 @@ def read_tardis(
 
 
 def _instrument_ids(frame: pl.DataFrame, override: str | None, path: Path, lines: pl.Series) -> pl.Series:
-    from spreadlab.data.importers._common import symbol_ids
-
     if frame.height == 0:
         return pl.Series("instrument_id", [], dtype=pl.String)
+    e0, s0 = frame["exchange"][0], frame["symbol"][0]
+    single = frame.select((pl.col("exchange") == e0).all() & (pl.col("symbol") == s0).all()).item()
+    if single:  # the usual Tardis file: one exchange, one symbol (string compare beats hashing)
+        one = symbol_ids(
+            pl.Series([override or tardis_venue(e0, s0)]), pl.Series([s0]), path=path, lines=lines[:1]
+        )
+        return pl.repeat(one[0], frame.height, eager=True, dtype=pl.String).alias("instrument_id")
     pairs = frame.select("exchange", "symbol").unique(maintain_order=True)
     venue_map = {
         (e, s): override or tardis_venue(e, s)

@@ -70,10 +70,14 @@ __all__ = [
     "eg_all_pairs_py",
     "eg_pair",
     "eg_pair_py",
+    "eg_pairs",
+    "eg_pairs_py",
     "lagged_diff_std",
     "lagged_diff_std_py",
     "mean_crossings",
     "mean_crossings_py",
+    "pair_indices",
+    "pair_indices_py",
 ]
 
 IC_AIC = 0
@@ -451,18 +455,18 @@ def eg_pair(
 
 
 @njit(cache=True, nogil=True)
-def eg_all_pairs(
-    P: FloatArray, ntrend: int, maxlag: int, ic: int, both: bool
+def eg_pairs(
+    P: FloatArray, left: IntArray, right: IntArray, ntrend: int, maxlag: int, ic: int, both: bool
 ) -> tuple[FloatArray, IntArray, FloatArray, FloatArray, IntArray]:
-    """Engle–Granger over every pair ``i < j`` of the columns of ``P`` (n x N).
+    """Engle–Granger for the pairs ``(left[q], right[q])`` of columns of ``P`` (n x N).
 
-    Row 0 of each output regresses column ``i`` on column ``j``; row 1 (when
-    ``both``) column ``j`` on column ``i``. Return ``(statistic, used_lag,
-    hedge_ratio, intercept, status)``, each of shape (2, N(N-1)/2); the
-    intercept is 0 when ``ntrend == 0``.
+    Row 0 of each output regresses column ``left[q]`` on ``right[q]``; row 1
+    (when ``both``) the reverse. Return ``(statistic, used_lag, hedge_ratio,
+    intercept, status)``, each of shape (2, len(left)); row 1 holds NaN/-1
+    when not ``both``; the intercept is 0 when ``ntrend == 0``.
     """
     n, N = P.shape
-    npairs = N * (N - 1) // 2
+    npairs = left.shape[0]
     stat = np.full((2, npairs), np.nan)
     lag = np.full((2, npairs), -1, dtype=np.int64)
     hedge = np.full((2, npairs), np.nan)
@@ -473,20 +477,41 @@ def eg_all_pairs(
         for i in range(n):
             cols[c, i] = P[i, c]
     X = np.empty((1, n))
+    for q in range(npairs):
+        for direction in range(2 if both else 1):
+            a, b = (left[q], right[q]) if direction == 0 else (right[q], left[q])
+            X[0, :] = cols[b]
+            s, u, _m, _ic, st, beta, _r = eg_pair(cols[a], X, ntrend, maxlag, ic, True)
+            stat[direction, q] = s
+            lag[direction, q] = u
+            hedge[direction, q] = beta[0]
+            icpt[direction, q] = beta[1] if ntrend > 0 else 0.0
+            status[direction, q] = st
+    return stat, lag, hedge, icpt, status
+
+
+@njit(cache=True, nogil=True)
+def pair_indices(N: int) -> tuple[IntArray, IntArray]:
+    """Column indices ``(i, j)``, ``i < j``, of every pair of ``N`` columns in row-major order."""
+    npairs = N * (N - 1) // 2
+    left = np.empty(npairs, dtype=np.int64)
+    right = np.empty(npairs, dtype=np.int64)
     q = 0
     for i in range(N):
         for j in range(i + 1, N):
-            for direction in range(2 if both else 1):
-                a, b = (i, j) if direction == 0 else (j, i)
-                X[0, :] = cols[b]
-                s, u, _m, _ic, st, beta, _r = eg_pair(cols[a], X, ntrend, maxlag, ic, True)
-                stat[direction, q] = s
-                lag[direction, q] = u
-                hedge[direction, q] = beta[0]
-                icpt[direction, q] = beta[1] if ntrend > 0 else 0.0
-                status[direction, q] = st
+            left[q] = i
+            right[q] = j
             q += 1
-    return stat, lag, hedge, icpt, status
+    return left, right
+
+
+@njit(cache=True, nogil=True)
+def eg_all_pairs(
+    P: FloatArray, ntrend: int, maxlag: int, ic: int, both: bool
+) -> tuple[FloatArray, IntArray, FloatArray, FloatArray, IntArray]:
+    """Engle–Granger over every pair ``i < j`` of the columns of ``P`` (see :func:`eg_pairs`)."""
+    left, right = pair_indices(P.shape[1])
+    return eg_pairs(P, left, right, ntrend, maxlag, ic, both)
 
 
 # ---------------------------------------------------------------- Hurst and crossings
@@ -604,28 +629,38 @@ def eg_pair_py(
     return s, u, m, icb, st, beta, resid
 
 
-def eg_all_pairs_py(
-    P: FloatArray, ntrend: int, maxlag: int, ic: int, both: bool
+def eg_pairs_py(
+    P: FloatArray, left: IntArray, right: IntArray, ntrend: int, maxlag: int, ic: int, both: bool
 ) -> tuple[FloatArray, IntArray, FloatArray, FloatArray, IntArray]:
-    """Plain-Python twin of :func:`eg_all_pairs`."""
-    _, N = P.shape
-    npairs = N * (N - 1) // 2
+    """Plain-Python twin of :func:`eg_pairs`."""
+    npairs = len(left)
     stat = np.full((2, npairs), np.nan)
     lag = np.full((2, npairs), -1, dtype=np.int64)
     hedge = np.full((2, npairs), np.nan)
     icpt = np.full((2, npairs), np.nan)
     status = np.full((2, npairs), -1, dtype=np.int64)
-    q = 0
-    for i in range(N):
-        for j in range(i + 1, N):
-            for direction in range(2 if both else 1):
-                a, b = (i, j) if direction == 0 else (j, i)
-                s, u, _m, _ic, st, beta, _r = eg_pair_py(P[:, a], P[:, b][None, :], ntrend, maxlag, ic, True)
-                stat[direction, q], lag[direction, q], status[direction, q] = s, u, st
-                hedge[direction, q] = beta[0]
-                icpt[direction, q] = beta[1] if ntrend > 0 else 0.0
-            q += 1
+    for q, (i, j) in enumerate(zip(left, right, strict=True)):
+        for direction in range(2 if both else 1):
+            a, b = (i, j) if direction == 0 else (j, i)
+            s, u, _m, _ic, st, beta, _r = eg_pair_py(P[:, a], P[:, b][None, :], ntrend, maxlag, ic, True)
+            stat[direction, q], lag[direction, q], status[direction, q] = s, u, st
+            hedge[direction, q] = beta[0]
+            icpt[direction, q] = beta[1] if ntrend > 0 else 0.0
     return stat, lag, hedge, icpt, status
+
+
+def pair_indices_py(N: int) -> tuple[IntArray, IntArray]:
+    """Plain-Python twin of :func:`pair_indices`."""
+    i, j = np.triu_indices(N, k=1)
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def eg_all_pairs_py(
+    P: FloatArray, ntrend: int, maxlag: int, ic: int, both: bool
+) -> tuple[FloatArray, IntArray, FloatArray, FloatArray, IntArray]:
+    """Plain-Python twin of :func:`eg_all_pairs`."""
+    left, right = pair_indices_py(P.shape[1])
+    return eg_pairs_py(P, left, right, ntrend, maxlag, ic, both)
 
 
 def lagged_diff_std_py(x: FloatArray, lags: IntArray) -> FloatArray:

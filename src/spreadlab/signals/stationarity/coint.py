@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
+from statsmodels.tsa import adfvalues
 from statsmodels.tsa.adfvalues import mackinnoncrit, mackinnonp
 
 from spreadlab._typing import FloatArray
@@ -48,7 +50,7 @@ from ._common import (
 )
 from .adf import kernel_failure
 
-__all__ = ["EngleGrangerResult", "eg_critical_values", "eg_pvalue", "engle_granger"]
+__all__ = ["EngleGrangerResult", "eg_critical_values", "eg_pvalue", "eg_pvalues", "engle_granger"]
 
 _MAX_VARS = 6  # MacKinnon's tables cover up to six variables
 
@@ -56,6 +58,30 @@ _MAX_VARS = 6  # MacKinnon's tables cover up to six variables
 def eg_pvalue(statistic: float, *, regression: Regression, nvars: int) -> float:
     """Return MacKinnon's approximate p-value of an Engle–Granger statistic with ``nvars`` variables."""
     return float(mackinnonp(statistic, regression=regression, N=nvars))
+
+
+def eg_pvalues(statistics: FloatArray, *, regression: Regression, nvars: int) -> FloatArray:
+    """Vectorised :func:`eg_pvalue`: MacKinnon's (1994) surface ``Φ(Σ_k c_k τ^k)``.
+
+    The coefficients (small-p below ``τ*``, large-p above, 0 below ``τ_min``
+    and 1 above ``τ_max``) are statsmodels' ``adfvalues`` tables; if that
+    private layout ever changes, fall back to one ``mackinnonp`` call each.
+    """
+    stats = np.asarray(statistics, dtype=np.float64)
+    try:
+        tmax = adfvalues._tau_maxs[regression][nvars - 1]
+        tmin = adfvalues._tau_mins[regression][nvars - 1]
+        tstar = adfvalues._tau_stars[regression][nvars - 1]
+        small = np.asarray(adfvalues._tau_smallps[regression][nvars - 1], dtype=np.float64)
+        large = np.asarray(adfvalues._tau_largeps[regression][nvars - 1], dtype=np.float64)
+    except (AttributeError, KeyError, IndexError):  # pragma: no cover - statsmodels layout changed
+        return np.array([eg_pvalue(float(s), regression=regression, nvars=nvars) for s in stats])
+    poly_small = np.polynomial.polynomial.polyval(stats, small)
+    poly_large = np.polynomial.polynomial.polyval(stats, large)
+    p = norm.cdf(np.where(stats <= tstar, poly_small, poly_large))
+    p = np.where(stats > tmax, 1.0, np.where(stats < tmin, 0.0, p))
+    out: FloatArray = np.asarray(p, dtype=np.float64)
+    return out
 
 
 def eg_critical_values(*, regression: Regression, nvars: int, nobs: int) -> Mapping[str, float]:

@@ -1,0 +1,502 @@
+"""Pair selection over a universe of price series.
+
+For ``N`` series there are ``N(N-1)/2`` candidate pairs; each filter below
+keeps a subset of the previous one, and the result reports how many pass
+each stage:
+
+1. **Pre-filter** on the correlation ``ρ`` of one-period log returns:
+   ``"correlation"`` keeps ``ρ >= min_correlation``; ``"cluster"`` keeps pairs
+   in the same cluster of an average-linkage hierarchical clustering on the
+   distance ``1 - ρ`` cut at ``cluster_distance``; ``"none"`` keeps all.
+2. **Cointegration**: Engle–Granger (constant in the cointegrating
+   regression, ADF lags by AIC; the ``O(n p)`` kernel of
+   :mod:`spreadlab.kernels.stats`) on log prices, in the direction(s) set by
+   ``direction``: ``"best"`` keeps the direction with the more negative
+   statistic (slightly anti-conservative: the minimum of two p-values),
+   ``"both"`` requires both (uses the larger p-value), ``"forward"`` regresses
+   the alphabetically first name on the second. The p-values of all pairs
+   tested are then controlled with Benjamini–Hochberg at false-discovery rate
+   ``fdr``: with sorted p-values ``p_(1) <= ... <= p_(m)``,
+   ``q_(i) = min_{k>=i} m p_(k) / k`` and a pair passes when ``q <= fdr``.
+3. **Half-life** of the spread ``y - α - βx`` (AR(1) regression, in bars)
+   within ``[min_half_life, max_half_life]``.
+4. **Hurst exponent** of the spread (variance of lagged differences) below
+   ``max_hurst``.
+5. **Mean crossings** of the spread at least ``min_crossings``.
+
+Survivors are ranked by p-value, then statistic, then names; series are
+sorted by name first, so the output does not depend on column order and a
+rerun gives identical output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from spreadlab._typing import FloatArray, IntArray
+from spreadlab.core.validate import require_in_range, require_non_negative, require_positive
+from spreadlab.errors import InsufficientDataError, ValidationError
+from spreadlab.kernels.stats import (
+    IC_AIC,
+    STATUS_OK,
+    eg_pairs,
+    lagged_diff_std,
+    mean_crossings,
+    pair_indices,
+)
+from spreadlab.signals.stationarity._common import default_maxlag
+from spreadlab.signals.stationarity.coint import eg_pvalues
+
+__all__ = ["FilterCounts", "PairCriteria", "PairSelectionResult", "select_pairs", "select_pairs_long"]
+
+Prefilter = Literal["correlation", "cluster", "none"]
+Direction = Literal["best", "both", "forward"]
+
+_PAIR_COLUMNS = [
+    "rank", "y", "x", "eg_stat", "pvalue", "qvalue", "hedge_ratio", "intercept", "half_life",
+    "hurst", "crossings", "correlation", "lags",
+]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairCriteria:
+    """Thresholds of :func:`select_pairs` (see the module docstring for each stage)."""
+
+    prefilter: Prefilter = "correlation"
+    min_correlation: float = 0.5
+    cluster_distance: float = 0.5
+    direction: Direction = "best"
+    fdr: float = 0.05
+    min_half_life: float = 1.0
+    max_half_life: float = 500.0
+    max_hurst: float = 0.5
+    min_crossings: int = 12
+    hurst_max_lag: int = 100
+    maxlag: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.prefilter not in ("correlation", "cluster", "none"):
+            raise ValidationError(f"prefilter={self.prefilter!r} must be 'correlation', 'cluster' or 'none'")
+        if self.direction not in ("best", "both", "forward"):
+            raise ValidationError(f"direction={self.direction!r} must be 'best', 'both' or 'forward'")
+        require_in_range("min_correlation", self.min_correlation, -1.0, 1.0)
+        require_in_range("cluster_distance", self.cluster_distance, 0.0, 2.0)
+        require_in_range("fdr", self.fdr, 0.0, 1.0, inclusive=False)
+        require_non_negative("min_half_life", self.min_half_life)
+        require_positive("max_half_life", self.max_half_life)
+        if self.max_half_life <= self.min_half_life:
+            raise ValidationError(
+                f"max_half_life={self.max_half_life!r} must exceed min_half_life={self.min_half_life!r}"
+            )
+        require_in_range("max_hurst", self.max_hurst, 0.0, 1.0)
+        if isinstance(self.min_crossings, bool) or not isinstance(self.min_crossings, int):
+            raise ValidationError(f"min_crossings={self.min_crossings!r} must be a non-negative integer")
+        require_non_negative("min_crossings", self.min_crossings)
+        if isinstance(self.hurst_max_lag, bool) or not isinstance(self.hurst_max_lag, int):
+            raise ValidationError(f"hurst_max_lag={self.hurst_max_lag!r} must be an integer >= 3")
+        if self.hurst_max_lag < 3:
+            raise ValidationError(f"hurst_max_lag={self.hurst_max_lag!r} must be an integer >= 3")
+        if self.maxlag is not None and (isinstance(self.maxlag, bool) or self.maxlag < 0):
+            raise ValidationError(f"maxlag={self.maxlag!r} must be a non-negative integer or None")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterCounts:
+    """How many pairs survive each stage (each count is a subset of the previous)."""
+
+    candidates: int
+    prefilter: int
+    cointegrated: int
+    half_life: int
+    hurst: int
+    crossings: int
+    degenerate: int = 0
+
+    @property
+    def selected(self) -> int:
+        """Pairs that passed every filter."""
+        return self.crossings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairSelectionResult:
+    """Outcome of :func:`select_pairs`.
+
+    Attributes
+    ----------
+    pairs
+        Ranked passing pairs: rank, y, x, eg_stat, pvalue, qvalue (BH),
+        hedge_ratio, intercept, half_life (bars), hurst, crossings,
+        correlation, lags. The spread is ``log y - intercept - hedge_ratio log x``.
+    candidates
+        Every candidate pair with whatever was computed for it and
+        ``failed``: the first stage it failed (``""`` when selected).
+    counts
+        Survivors per stage.
+    criteria
+        The thresholds used.
+    nobs
+        Observations per series.
+    names
+        The series, sorted.
+    """
+
+    pairs: pl.DataFrame
+    candidates: pl.DataFrame
+    counts: FilterCounts
+    criteria: PairCriteria
+    nobs: int
+    names: tuple[str, ...] = field(default_factory=tuple)
+
+    def summary(self) -> str:
+        """Return a short report: counts per stage and the top pairs."""
+        c = self.counts
+        lines = [
+            f"Pair selection: {len(self.names)} series x {self.nobs} observations",
+            f"  candidate pairs          {c.candidates}",
+            f"  pass pre-filter ({self.criteria.prefilter}) {c.prefilter}",
+            f"  cointegrated (BH {self.criteria.fdr:g})  {c.cointegrated}",
+            f"  half-life in range       {c.half_life}",
+            f"  Hurst < {self.criteria.max_hurst:g}             {c.hurst}",
+            f"  mean crossings >= {self.criteria.min_crossings:<4d}  {c.crossings}",
+        ]
+        for row in self.pairs.head(10).iter_rows(named=True):
+            lines.append(
+                f"  #{row['rank']:<3d} {row['y']}~{row['x']}: EG {row['eg_stat']:.3f} p {row['pvalue']:.2e} "
+                f"beta {row['hedge_ratio']:.4g} half-life {row['half_life']:.1f} H {row['hurst']:.3f}"
+            )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict: counts, criteria and every selected pair."""
+        return {
+            "nobs": self.nobs,
+            "series": list(self.names),
+            "counts": {**asdict(self.counts), "selected": self.counts.selected},
+            "criteria": asdict(self.criteria),
+            "pairs": self.pairs.to_dicts(),
+        }
+
+    def to_json(self) -> str:
+        """Return :meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=2)
+
+
+# ---------------------------------------------------------------- input
+
+
+def _as_universe(prices: Any, names: Any) -> tuple[FloatArray, list[str]]:
+    if isinstance(prices, pl.DataFrame):
+        keep = [c for c, t in prices.schema.items() if not t.is_temporal()]
+        bad = [c for c in keep if not prices.schema[c].is_numeric()]
+        if bad:
+            raise ValidationError(f"prices column {bad[0]!r} is not numeric ({prices.schema[bad[0]]})")
+        if names is not None:
+            raise ValidationError("names must be None when prices is a DataFrame (its columns are the names)")
+        cols = list(keep)
+        mat = prices.select(keep).cast(pl.Float64).to_numpy()
+        null = prices.select(keep).null_count().row(0)
+        for c, k in zip(cols, null, strict=True):
+            if k:
+                raise ValidationError(
+                    f"prices column {c!r} has {k} missing value(s); fill or drop them first"
+                )
+    else:
+        mat = np.asarray(prices, dtype=np.float64)
+        if mat.ndim != 2:
+            raise ValidationError(f"prices must be 2-D (observations x series), got shape {mat.shape}")
+        if names is None:
+            raise ValidationError("names are required when prices is an array")
+        cols = [str(n) for n in names]
+        if len(cols) != mat.shape[1]:
+            raise ValidationError(f"names has {len(cols)} entries but prices has {mat.shape[1]} columns")
+    if len(set(cols)) != len(cols):
+        dup = next(c for c in cols if cols.count(c) > 1)
+        raise ValidationError(f"series name {dup!r} appears more than once")
+    if len(cols) < 2:
+        raise ValidationError(f"prices has {len(cols)} series; pair selection needs at least 2")
+    return mat, cols
+
+
+def _check_prices(mat: FloatArray, cols: list[str]) -> None:
+    bad = ~np.isfinite(mat)
+    if bad.any():
+        r, c = (int(v) for v in np.argwhere(bad)[0])
+        raise ValidationError(
+            f"prices column {cols[c]!r} row {r} is {float(mat[r, c])!r}; prices must be finite"
+        )
+    nonpos = mat <= 0.0
+    if nonpos.any():
+        r, c = (int(v) for v in np.argwhere(nonpos)[0])
+        raise ValidationError(
+            f"prices column {cols[c]!r} row {r} is {float(mat[r, c])!r}; "
+            "prices must be > 0 (log prices are tested)"
+        )
+    const = np.flatnonzero(mat.max(axis=0) == mat.min(axis=0))
+    if const.size:
+        raise ValidationError(f"prices column {cols[int(const[0])]!r} is constant")
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _prefilter(corr: FloatArray, left: IntArray, right: IntArray, criteria: PairCriteria) -> np.ndarray:
+    if criteria.prefilter == "none":
+        return np.ones(left.shape[0], dtype=bool)
+    if criteria.prefilter == "correlation":
+        return np.asarray(corr[left, right] >= criteria.min_correlation)
+    dist = np.clip(1.0 - corr, 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    labels = fcluster(
+        linkage(squareform(dist, checks=False), method="average"),
+        t=criteria.cluster_distance,
+        criterion="distance",
+    )
+    return np.asarray(labels[left] == labels[right])
+
+
+def benjamini_hochberg(pvalues: FloatArray) -> FloatArray:
+    """Return Benjamini–Hochberg adjusted p-values (q-values), in the input order."""
+    m = pvalues.shape[0]
+    if m == 0:
+        return pvalues.copy()
+    order = np.argsort(pvalues, kind="stable")
+    ranked = pvalues[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def _hurst_exponent(spread: FloatArray, max_lag: int) -> float:
+    top = min(max_lag, spread.shape[0] // 4)
+    lags = np.arange(2, top + 1, dtype=np.int64)
+    sd = lagged_diff_std(spread, lags)
+    if lags.shape[0] < 2 or np.any(sd <= 0.0):
+        return math.nan
+    lx = np.log(lags.astype(np.float64))
+    lxm = lx - lx.mean()
+    return float(lxm @ np.log(sd) / (lxm @ lxm))
+
+
+def _half_life(spread: FloatArray) -> float:
+    lev = spread[:-1]
+    dy = np.diff(spread)
+    lm = lev - lev.mean()
+    b = float(lm @ (dy - dy.mean()) / (lm @ lm))
+    phi = 1.0 + b
+    if not abs(phi) < 1.0:
+        return math.inf
+    if phi == 0.0:
+        return 0.0
+    return -math.log(2.0) / math.log(abs(phi))
+
+
+def select_pairs(
+    prices: Any,
+    *,
+    names: Any = None,
+    criteria: PairCriteria | None = None,
+) -> PairSelectionResult:
+    """Select cointegrated, mean-reverting pairs from a universe of price series.
+
+    Parameters
+    ----------
+    prices
+        A wide polars DataFrame (one numeric column per series; temporal
+        columns are ignored) or a 2-D array (observations x series) with
+        ``names``. Rows must be aligned in time, finite and > 0.
+    names
+        Series names when ``prices`` is an array.
+    criteria
+        Thresholds; the defaults are :class:`PairCriteria()`.
+
+    Returns
+    -------
+    PairSelectionResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spreadlab.signals.pairs import PairCriteria, select_pairs
+    >>> rng = np.random.default_rng(0)
+    >>> common = np.cumsum(rng.normal(0, 0.01, 3000))
+    >>> a = np.exp(common + rng.normal(0, 0.002, 3000))
+    >>> b = np.exp(common + rng.normal(0, 0.002, 3000))
+    >>> c = np.exp(np.cumsum(rng.normal(0, 0.01, 3000)))
+    >>> crit = PairCriteria(min_half_life=0.0)   # the A-B spread is white noise: half-life < 1 bar
+    >>> res = select_pairs(np.column_stack([a, b, c]), names=["A", "B", "C"], criteria=crit)
+    >>> res.counts.candidates, res.pairs["y"].to_list(), res.pairs["x"].to_list()
+    (3, ['A'], ['B'])
+    """
+    crit = criteria if criteria is not None else PairCriteria()
+    mat, cols = _as_universe(prices, names)
+    order = sorted(range(len(cols)), key=lambda i: cols[i])
+    cols = [cols[i] for i in order]
+    mat = np.ascontiguousarray(mat[:, order])
+    _check_prices(mat, cols)
+    n, N = mat.shape
+    maxlag = crit.maxlag if crit.maxlag is not None else default_maxlag(n, 0)
+    need = max(2 * (maxlag + 1) + 1, 4 * 3, 20)
+    if n < need:
+        raise InsufficientDataError(
+            f"prices has {n} observations; pair selection with maxlag={maxlag} needs at least {need}"
+        )
+    logp = np.log(mat)
+    rets = np.diff(logp, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(rets, rowvar=False)
+    if not np.all(np.isfinite(corr)):
+        bad = int(np.flatnonzero(~np.isfinite(corr).all(axis=0))[0])
+        raise ValidationError(f"prices column {cols[bad]!r} has constant returns; correlation is undefined")
+    left, right = pair_indices(N)
+    npairs = left.shape[0]
+    pre = _prefilter(corr, left, right, crit)
+    tested = np.flatnonzero(pre)
+    both = crit.direction != "forward"
+    stat, lag, hedge, icpt, status = eg_pairs(logp, left[tested], right[tested], 1, maxlag, IC_AIC, both)
+
+    rows: list[dict[str, Any]] = []
+    for q in range(npairs):
+        i, j = int(left[q]), int(right[q])
+        rows.append({"y": cols[i], "x": cols[j], "correlation": float(corr[i, j]), "failed": ""})
+        if not pre[q]:
+            rows[-1]["failed"] = "prefilter"
+    pvals = np.ones(tested.shape[0])
+    pick = np.zeros(tested.shape[0], dtype=np.int64)
+    degenerate = 0
+    good = status == STATUS_OK
+    pv = eg_pvalues(np.where(good, stat, 0.0), regression="c", nvars=2)
+    for t, qq in enumerate(tested.tolist()):
+        ok = [d for d in range(2 if both else 1) if good[d, t]]
+        if len(ok) < (2 if crit.direction == "both" else 1):
+            degenerate += 1
+            rows[qq]["failed"] = "degenerate"
+            continue
+        d = min(ok, key=lambda d: (stat[d, t], d))
+        pick[t] = d
+        pvals[t] = max(pv[e, t] for e in ok) if crit.direction == "both" else pv[d, t]
+    qvals = benjamini_hochberg(pvals)
+    for t, qq in enumerate(tested.tolist()):
+        row = rows[qq]
+        if row["failed"]:
+            continue
+        d = int(pick[t])
+        a, b = (int(left[qq]), int(right[qq])) if d == 0 else (int(right[qq]), int(left[qq]))
+        row.update(
+            y=cols[a], x=cols[b], eg_stat=float(stat[d, t]), pvalue=float(pvals[t]), qvalue=float(qvals[t]),
+            hedge_ratio=float(hedge[d, t]), intercept=float(icpt[d, t]), lags=int(lag[d, t]),
+        )  # fmt: skip
+        if qvals[t] > crit.fdr:
+            row["failed"] = "cointegration"
+            continue
+        spread = logp[:, a] - row["intercept"] - row["hedge_ratio"] * logp[:, b]
+        row["half_life"] = _half_life(spread)
+        if not crit.min_half_life <= row["half_life"] <= crit.max_half_life:
+            row["failed"] = "half_life"
+            continue
+        h = _hurst_exponent(spread, crit.hurst_max_lag)
+        row["hurst"] = None if math.isnan(h) else h
+        if math.isnan(h) or h >= crit.max_hurst:
+            row["failed"] = "hurst"
+            continue
+        row["crossings"] = int(mean_crossings(spread))
+        if row["crossings"] < crit.min_crossings:
+            row["failed"] = "crossings"
+    if any(r.get("half_life") == math.inf for r in rows):
+        for r in rows:
+            if r.get("half_life") == math.inf:
+                r["half_life"] = None  # infinite half-life: stored as null (failed the half-life stage)
+    schema = {
+        "y": pl.String, "x": pl.String, "correlation": pl.Float64, "eg_stat": pl.Float64,
+        "pvalue": pl.Float64, "qvalue": pl.Float64, "hedge_ratio": pl.Float64, "intercept": pl.Float64,
+        "lags": pl.Int64,
+        "half_life": pl.Float64, "hurst": pl.Float64, "crossings": pl.Int64, "failed": pl.String,
+    }  # fmt: skip
+    cand = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    fails = cand["failed"].to_list()
+
+    def survivors(after: str) -> int:
+        stages = ["prefilter", "degenerate", "cointegration", "half_life", "hurst", "crossings"]
+        dropped = set(stages[: stages.index(after) + 1])
+        return sum(1 for f in fails if f not in dropped)
+
+    counts = FilterCounts(
+        candidates=npairs,
+        prefilter=survivors("prefilter"),
+        cointegrated=survivors("cointegration"),
+        half_life=survivors("half_life"),
+        hurst=survivors("hurst"),
+        crossings=survivors("crossings"),
+        degenerate=degenerate,
+    )
+    passing = (
+        cand.filter(pl.col("failed") == "")
+        .sort(["pvalue", "eg_stat", "y", "x"])
+        .with_row_index("rank", offset=1)
+        .with_columns(pl.col("rank").cast(pl.Int64))
+        .select(_PAIR_COLUMNS)
+    )
+    return PairSelectionResult(
+        pairs=passing, candidates=cand, counts=counts, criteria=crit, nobs=n, names=tuple(cols)
+    )
+
+
+def select_pairs_long(
+    frame: pl.DataFrame,
+    *,
+    ts: str = "ts",
+    symbol: str = "symbol",
+    value: str = "close",
+    fill: Literal["ffill", "none"] = "ffill",
+    criteria: PairCriteria | None = None,
+) -> PairSelectionResult:
+    """Run :func:`select_pairs` on a long frame (one row per timestamp and symbol).
+
+    The frame is pivoted to one column per symbol on the union of
+    timestamps. ``fill="ffill"`` carries the last price over missing bars
+    (a thin hour without trades); rows still incomplete (before a symbol's
+    first bar) are dropped. ``fill="none"`` keeps only timestamps where every
+    symbol has a bar.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from spreadlab.signals.pairs import select_pairs_long
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> walk = np.exp(np.cumsum(rng.normal(0, 0.01, 500)))
+    >>> df = pl.DataFrame({
+    ...     "ts": np.repeat(np.arange(500), 2),
+    ...     "symbol": ["A", "B"] * 500,
+    ...     "close": np.column_stack([walk, walk * np.exp(rng.normal(0, 0.001, 500))]).ravel(),
+    ... })
+    >>> res = select_pairs_long(df)
+    >>> res.counts.candidates, res.nobs
+    (1, 500)
+    """
+    for col in (ts, symbol, value):
+        if col not in frame.columns:
+            raise ValidationError(f"frame has no column {col!r} (columns: {frame.columns})")
+    dup = frame.select(ts, symbol).is_duplicated()
+    if dup.any():
+        r = frame.filter(dup).row(0, named=True)
+        raise ValidationError(
+            f"frame has more than one {value!r} for {symbol}={r[symbol]!r} at {ts}={r[ts]!r}"
+        )
+    if fill not in ("ffill", "none"):
+        raise ValidationError(f"fill={fill!r} must be 'ffill' or 'none'")
+    wide = frame.pivot(on=symbol, index=ts, values=value).sort(ts)
+    series = [c for c in wide.columns if c != ts]
+    if fill == "ffill":
+        wide = wide.with_columns(pl.col(series).forward_fill())
+    wide = wide.drop_nulls()
+    return select_pairs(wide.select(series), criteria=criteria)

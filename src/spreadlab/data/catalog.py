@@ -178,16 +178,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _part_key(kind: EventKind) -> pl.Expr:
-    sym = pl.col("instrument_id").str.split_exact(":", 1).struct.field("field_1")
+def _partition_of(instrument_id: str, kind: EventKind) -> tuple[str, str]:
+    """Return (venue, instrument partition) of an id; options share their root's partition."""
+    venue, _, symbol = instrument_id.partition(":")
     if kind is EventKind.OPTION_QUOTES:
-        return sym.str.split("-").list.first()
-    return sym
-
-
-def _date_expr(kind: EventKind) -> pl.Expr:
-    day = (pl.col("ts_event") // NS_PER_DAY).cast(pl.Int32).cast(pl.Date)
-    return day if kind in _TICK_KINDS else day.dt.truncate("1mo")
+        symbol = symbol.split("-")[0]
+    return venue, symbol
 
 
 class Catalog:
@@ -406,12 +402,31 @@ class Catalog:
     def _write(
         self, frame: pl.DataFrame, kind: EventKind, import_id: str, manifest: object, seq: int
     ) -> Iterable[tuple[dict[str, object], pl.DataFrame]]:
-        keyed = frame.with_columns(
-            pl.col("instrument_id").str.split_exact(":", 1).struct.field("field_0").alias("__venue"),
-            _part_key(kind).alias("__part"),
-            _date_expr(kind).alias("__date"),
-        )
-        for (venue, part, date), sub in keyed.group_by(["__venue", "__part", "__date"], maintain_order=True):
+        # partition keys are computed once per distinct instrument, not per row
+        first_id = frame["instrument_id"][0]
+        single_id = frame.select((pl.col("instrument_id") == first_id).all()).item()
+        ids = [first_id] if single_id else frame["instrument_id"].unique(maintain_order=True).to_list()
+        part_of = {i: _partition_of(i, kind) for i in ids}
+        day = (pl.col("ts_event") // NS_PER_DAY).cast(pl.Int32).cast(pl.Date)
+        date_expr = day if kind in _TICK_KINDS else day.dt.truncate("1mo")
+        dates = frame.select(date_expr.alias("__date"))["__date"]
+        if single_id and dates.first() == dates.last() and dates.n_unique() == 1:
+            groups: Iterable[tuple[tuple[object, ...], pl.DataFrame]] = [
+                ((*part_of[first_id], dates.first()), frame)
+            ]
+        else:
+            venues = {i: v for i, (v, _) in part_of.items()}
+            parts = {i: p for i, (_, p) in part_of.items()}
+            keyed = frame.with_columns(
+                pl.col("instrument_id").replace_strict(venues, return_dtype=pl.String).alias("__venue"),
+                pl.col("instrument_id").replace_strict(parts, return_dtype=pl.String).alias("__part"),
+                dates,
+            )
+            groups = (
+                (key, sub.drop("__venue", "__part", "__date"))
+                for key, sub in keyed.group_by(["__venue", "__part", "__date"], maintain_order=True)
+            )
+        for (venue, part, date), data in groups:
             seq += 1
             rel = (
                 Path("data")
@@ -425,9 +440,8 @@ class Catalog:
             target.parent.mkdir(parents=True, exist_ok=True)
             manifest.write(f"{rel.as_posix()}\n")  # type: ignore[attr-defined]
             manifest.flush()  # type: ignore[attr-defined]
-            data = sub.drop("__venue", "__part", "__date")
             tmp = target.with_name(target.name + ".tmp")
-            data.write_parquet(tmp, compression="zstd", statistics=True)
+            data.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
             os.replace(tmp, target)
             inst = data.group_by("instrument_id", maintain_order=True).agg(
                 pl.len().cast(pl.Int64).alias("rows"),

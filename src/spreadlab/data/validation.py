@@ -230,8 +230,17 @@ class Validator:
         cur = cur.with_columns(pl.lit(False).alias("__carry"))
         prev = self._last.get(kind)
         seq = pl.concat([prev, cur], how="vertical_relaxed") if prev is not None else cur
-        seq = seq.with_row_index("__i")
-        diff = pl.col("ts_event").diff().over(keys)
+        first = cur.row(0)
+        one_series = cur.select(
+            pl.all_horizontal([pl.col(k) == first[i] for i, k in enumerate(keys)]).all()
+        ).item()
+        fast = one_series and (
+            prev is None or (prev.height == 1 and all(prev.row(0)[i] == first[i] for i in range(len(keys))))
+        )
+        if fast:
+            diff = pl.col("ts_event").diff()  # one series throughout: no grouping needed
+        else:
+            diff = pl.col("ts_event").diff().over(keys)
         seq = seq.with_columns(diff.alias("__d"))
         new = seq.filter(~pl.col("__carry"))
         ooo = new.filter(pl.col("__d") < 0)
@@ -258,7 +267,10 @@ class Validator:
             g = gaps.row(0, named=True)
             self._add(Check.GAP, kind, gaps.height,
                       f"{_describe(g)}: {g['__d'] / 1e9:.0f} s since the previous row")  # fmt: skip
-        last = seq.group_by(keys, maintain_order=True).agg(pl.all().last())
+        if fast:
+            last = seq.tail(1)
+        else:
+            last = seq.group_by(keys, maintain_order=True).agg(pl.all().last())
         self._last[kind] = last.select(cur.columns).with_columns(pl.lit(True).alias("__carry"))
 
     def _crossing(self, frame: pl.DataFrame, bid: pl.Expr, ask: pl.Expr, kind: EventKind) -> None:

@@ -1,0 +1,91 @@
+"""Order-book reconstruction: spreadlab's OrderBook.replay vs hftbacktest on the same raw captures.
+
+Both rebuild the book of a raw Binance futures capture (REST snapshot + every
+``depthUpdate`` level) from data already converted to their own columnar
+format (conversion untimed for both): spreadlab from the ``binance-ws``
+importer's ``book_deltas`` frame, hftbacktest from its own
+``binancefutures.convert`` output. spreadlab's time is the whole public call
+``OrderBook(rule).replay(frame)``: validation, Binance sequence checks
+(``pu`` chain, snapshot buffering) and the best bid/ask after every message;
+hftbacktest's is ``HashMapMarketDepthBacktest._goto_end()`` (its own
+``create_last_snapshot`` path), which applies the events with no sequence
+checks and emits nothing. Unit: source level updates per second (the same
+row count for both; checked). The final best bid/ask of both must agree.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks.harness import Context, best_of
+from spreadlab.data.importers.binance_ws import read_binance_ws_tables
+from spreadlab.data.orderbook import OrderBook, SequenceRule
+from spreadlab.events.schema import EventKind
+from spreadlab.testing import shared_file
+
+# capture, tick size, lot size (for hftbacktest)
+CAPTURES = [
+    ("binance_l2_hftbacktest/usdm/btcusdt_20240808.gz", 0.1, 0.001),
+    ("binance_l2_hftbacktest/usdm/ethusdt_20240808.gz", 0.01, 0.001),
+    ("binance_l2_hftbacktest/cm/btcusd_perp_20240808.gz", 0.1, 1.0),
+]
+REPEAT = 5
+
+
+def run(ctx: Context) -> list[dict]:
+    script = Path(__file__).resolve().parent / "peers" / "hftbacktest_book.py"
+    records = []
+    total_rows = 0
+    total_ours = 0.0
+    total_peer = 0.0
+    peer_version = ""
+    for rel, tick, lot in CAPTURES:
+        path = shared_file(rel)
+        if path is None:
+            ctx.log(f"skip {rel}: ../shared/data is absent")
+            continue
+        deltas = read_binance_ws_tables(path)[EventKind.BOOK_DELTAS]
+        rule = SequenceRule.BINANCE_FUTURES
+        OrderBook(rule=rule).replay(deltas)  # warm up numba
+        book = OrderBook(rule=rule)
+        book.replay(deltas)
+        ours = best_of(lambda d=deltas: OrderBook(rule=rule).replay(d), repeat=REPEAT)
+        t0 = time.perf_counter()
+        peer = ctx.run_peer("hftbacktest", script, str(path), str(tick), str(lot), str(REPEAT))
+        ctx.log(f"hftbacktest run {time.perf_counter() - t0:.1f}s (conversion included)")
+        rows = len(deltas)
+        if peer["rows"] != rows:
+            raise RuntimeError(f"{rel}: hftbacktest saw {peer['rows']} level rows, spreadlab {rows}")
+        for ours_px, peer_px in ((book.best_bid, peer["best_bid"]), (book.best_ask, peer["best_ask"])):
+            if ours_px is None or abs(ours_px - peer_px) > tick / 2:
+                raise RuntimeError(f"{rel}: final book differs: spreadlab {ours_px} vs hftbacktest {peer_px}")
+        ctx.log(
+            f"{rel}: {rows:,} rows; spreadlab {ours:.4f}s ({rows / ours / 1e6:.2f} M/s), "
+            f"hftbacktest {peer['seconds']:.4f}s ({rows / peer['seconds'] / 1e6:.2f} M/s)"
+        )
+        peer_version = peer["version"]
+        total_rows += rows
+        total_ours += ours
+        total_peer += peer["seconds"]
+        records.append(
+            ctx.record(
+                name=f"book_replay_{Path(rel).parent.name}_{Path(rel).name.split('_2')[0]}",
+                work=f"rebuild the book from {rel} ({rows:,} level updates, snapshot + diffs)",
+                unit="level updates/s",
+                spreadlab=rows / ours,
+                peers={"hftbacktest": {"value": rows / peer["seconds"], "version": peer_version}},
+                extra={"rows": rows, "spreadlab_seconds": ours, "hftbacktest_seconds": peer["seconds"]},
+            )
+        )
+    if total_rows:
+        records.append(
+            ctx.record(
+                name="book_replay_all",
+                work=f"rebuild {len(records)} Binance futures books ({total_rows:,} level updates)",
+                unit="level updates/s",
+                spreadlab=total_rows / total_ours,
+                peers={"hftbacktest": {"value": total_rows / total_peer, "version": peer_version}},
+            )
+        )
+    return records

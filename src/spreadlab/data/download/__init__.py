@@ -1,0 +1,45 @@
+"""Downloaders: Tardis.dev daily files, Binance public archives, ccxt REST (see each module).
+
+They need the network (users have it); tests run them against a loopback
+server. Downloads resume from ``.part`` files and verify published checksums.
+"""
+
+from spreadlab.data.download.archives import (
+    BINANCE_BASE_URL,
+    TARDIS_BASE_URL,
+    BinanceArchive,
+    BinanceMarket,
+    Period,
+    binance_archive_url,
+    fetch_binance_archive,
+    fetch_tardis,
+    tardis_url,
+)
+from spreadlab.data.download.http import (
+    DownloadResult,
+    DownloadStatus,
+    HttpResponse,
+    Transport,
+    UrllibTransport,
+    download_file,
+    sha256_file,
+)
+
+__all__ = [
+    "BINANCE_BASE_URL",
+    "TARDIS_BASE_URL",
+    "BinanceArchive",
+    "BinanceMarket",
+    "DownloadResult",
+    "DownloadStatus",
+    "HttpResponse",
+    "Period",
+    "Transport",
+    "UrllibTransport",
+    "binance_archive_url",
+    "download_file",
+    "fetch_binance_archive",
+    "fetch_tardis",
+    "sha256_file",
+    "tardis_url",
+]

@@ -253,3 +253,32 @@ def test_universe_bars_are_consistent_and_correlated(market: SimulatedMarket) ->
     assert 0.4 < np.median(off) < 0.8  # one market factor with correlation 0.6
     vol = r.std(axis=0) * math.sqrt(525_960)
     assert np.median(vol) == pytest.approx(market.config.universe.vol, rel=0.2)
+
+
+def test_trades_print_at_the_standing_touch(market: SimulatedMarket) -> None:
+    trades = market.trades
+    assert trades.height > 10_000
+    assert set(trades["instrument_id"]) == set(market.quotes["instrument_id"])
+    j = trades.sort("ts_event").join_asof(
+        market.quotes.sort("ts_event").select(
+            "ts_event", "instrument_id", "bid", "ask", "bid_size", "ask_size"
+        ),
+        on="ts_event",
+        by="instrument_id",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    assert j["bid"].null_count() == 0
+    buys = j.filter(pl.col("aggressor") == 1)
+    sells = j.filter(pl.col("aggressor") == -1)
+    assert buys.height + sells.height == j.height and 0.45 < buys.height / j.height < 0.55
+    assert (buys["price"] == buys["ask"]).all() and (buys["size"] <= buys["ask_size"]).all()
+    assert (sells["price"] == sells["bid"]).all() and (sells["size"] <= sells["bid_size"]).all()
+    assert (trades["size"] > 0).all()
+    # no trade at a quote time itself: each happens strictly inside a step
+    step = market.config.step_ns
+    assert ((trades["ts_event"] - market.config.start_ns) % step != 0).all()
+    # Poisson rate per instrument close to the configured one
+    per_inst = trades.group_by("instrument_id").len()["len"].to_numpy()
+    minutes = market.config.days * 1440
+    assert np.median(per_inst) / minutes == pytest.approx(market.config.trades.rate_per_minute, rel=0.1)

@@ -26,6 +26,7 @@ from spreadlab.data.market.config import (
     PerpConfig,
     SecondVenueConfig,
     SpotConfig,
+    TradesConfig,
     UniverseConfig,
 )
 from spreadlab.data.market.result import TABLES, SimulatedMarket, instruments_frame
@@ -46,6 +47,7 @@ __all__ = [
     "SimulatedMarket",
     "SizeUnit",
     "SpotConfig",
+    "TradesConfig",
     "UniverseConfig",
     "build_market",
     "default_expiries",

@@ -14,8 +14,8 @@ clock): every component draws from its own seeded stream (see
 6. the universe of coins (:mod:`spreadlab.data.market.universe`).
 
 Each of spot, perpetuals and futures gets an L2 book per step whose top is
-its quote (:mod:`spreadlab.data.market.quoting`), a mark/index row (not the
-spot), and the perpetuals a funding row per scheduled time
+its quote (:mod:`spreadlab.data.market.quoting`), taker trades at the touch
+while that quote stands, a mark/index row (not the spot), and the perpetuals a funding row per scheduled time
 (:mod:`spreadlab.data.market.funding`). Prices are on each instrument's tick
 grid; ``ts_recv = ts_event +`` a gamma latency per venue.
 """
@@ -31,7 +31,7 @@ import polars as pl
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.core.enums import Settlement
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.time import NS_PER_DAY, NS_PER_HOUR, NS_PER_YEAR, ns_to_iso, parse_time
+from spreadlab.core.time import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_YEAR, ns_to_iso, parse_time
 from spreadlab.data.market.config import MarketConfig
 from spreadlab.data.market.funding import funding_frame, mark_frame, mark_prices
 from spreadlab.data.market.options import SMILE_SCHEMA, format_dmy, simulate_options
@@ -43,6 +43,7 @@ from spreadlab.data.market.quoting import (
     make_book,
     quotes_frame,
     snapshots_frame,
+    trades_frame,
 )
 from spreadlab.data.market.result import SimulatedMarket
 from spreadlab.data.market.truth import (
@@ -87,6 +88,7 @@ class _Tables:
     mark: list[pl.DataFrame]
     truth: list[pl.DataFrame]
     instruments: list[Instrument]
+    trades: list[pl.DataFrame]
 
 
 def _publish(
@@ -116,6 +118,20 @@ def _publish(
     t.quotes.append(quotes_frame(key, ts, recv, book))
     t.books.append(snapshots_frame(key, ts, recv, book))
     t.instruments.append(inst)
+    if cfg.trades is not None and cfg.trades.rate_per_minute > 0.0:
+        t.trades.append(
+            trades_frame(
+                stream(cfg.seed, "trades", key),
+                key,
+                ts,
+                cfg.step_ns,
+                book,
+                rate_per_step=cfg.trades.rate_per_minute * cfg.step_ns / NS_PER_MINUTE,
+                mean_size=cfg.trades.mean_size * size_scale,
+                lot=inst.lot_size,
+                latency_ms=latency_ms,
+            )
+        )
     return book
 
 
@@ -239,7 +255,7 @@ def build_market(
 
     n, step, seed, b = cfg.n_steps, cfg.step_ns, cfg.seed, cfg.base
     ts = cfg.start_ns + np.arange(n, dtype=np.int64) * step
-    t = _Tables([], [], [], [], [], [])
+    t = _Tables([], [], [], [], [], [], [])
     index_id = f"SIM:{b}-INDEX"
 
     tick("index")
@@ -494,7 +510,7 @@ def build_market(
         config=cfg,
         instruments=tuple(t.instruments),
         quotes=_concat(t.quotes, EventKind.QUOTES),
-        trades=pl.DataFrame(schema=polars_schema(EventKind.TRADES)),
+        trades=_concat(t.trades, EventKind.TRADES),
         book_snapshots=_concat(t.books, EventKind.BOOK_SNAPSHOTS),
         funding=_concat(t.funding, EventKind.FUNDING),
         mark=_concat(t.mark, EventKind.MARK),

@@ -35,6 +35,7 @@ __all__ = [
     "PerpConfig",
     "SecondVenueConfig",
     "SpotConfig",
+    "TradesConfig",
     "UniverseConfig",
 ]
 
@@ -410,6 +411,23 @@ class BookConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TradesConfig:
+    """Taker trades at the touch of spot, perpetual and futures books.
+
+    ``rate_per_minute`` trades per instrument on average (Poisson per step),
+    each of log-normal size with mean ``mean_size`` base units (times the
+    venue's depth scale), capped by the size shown at the touch.
+    """
+
+    rate_per_minute: float = 2.0
+    mean_size: float = 0.2
+
+    def __post_init__(self) -> None:
+        require_in_range("TradesConfig.rate_per_minute", self.rate_per_minute, 0.0, 10_000.0)
+        require_positive("TradesConfig.mean_size", self.mean_size)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MarketConfig:
     """Everything the built-in market depends on.
 
@@ -458,6 +476,7 @@ class MarketConfig:
     options: OptionsConfig | None = field(default_factory=OptionsConfig)
     universe: UniverseConfig | None = field(default_factory=UniverseConfig)
     book: BookConfig = field(default_factory=BookConfig)
+    trades: TradesConfig | None = field(default_factory=TradesConfig)
 
     def __post_init__(self) -> None:
         _int("MarketConfig.seed", self.seed, 0, 2**63 - 1)
@@ -499,6 +518,7 @@ class MarketConfig:
             ("futures", FuturesConfig),
             ("options", OptionsConfig),
             ("universe", UniverseConfig),
+            ("trades", TradesConfig),
         ):
             v = getattr(self, name)
             if v is not None and not isinstance(v, typ2):

@@ -25,7 +25,16 @@ from spreadlab.data.market.config import BookConfig
 from spreadlab.data.schema import conform
 from spreadlab.events.schema import EventKind
 
-__all__ = ["Book", "half_spread", "latency", "make_book", "quotes_frame", "snapshots_frame"]
+__all__ = [
+    "Book",
+    "half_spread",
+    "latency",
+    "make_book",
+    "on_grid",
+    "quotes_frame",
+    "snapshots_frame",
+    "trades_frame",
+]
 
 
 def _decimals(tick: float) -> int:
@@ -149,4 +158,54 @@ def snapshots_frame(instrument_id: str, ts: IntArray, ts_recv: IntArray, book: B
             }
         ),
         EventKind.BOOK_SNAPSHOTS,
+    )
+
+
+def trades_frame(
+    rng: np.random.Generator,
+    instrument_id: str,
+    ts: IntArray,
+    step_ns: int,
+    book: Book,
+    *,
+    rate_per_step: float,
+    mean_size: float,
+    lot: float,
+    latency_ms: float,
+) -> pl.DataFrame:
+    """Taker trades against ``book``: Poisson counts per step, at the touch, sized within the top level.
+
+    A trade in step ``i`` happens at a uniform time in ``(ts_i, ts_i + step)``
+    while quote ``i`` stands; a buyer lifts the ask, a seller hits the bid
+    (each with probability 1/2); its size is log-normal with mean
+    ``mean_size``, at least one lot and at most the size shown at the touch.
+    """
+    n = ts.shape[0]
+    counts = rng.poisson(rate_per_step, n)
+    step_of = np.repeat(np.arange(n), counts)
+    m = step_of.shape[0]
+    # offsets within each step, sorted so trade times increase (sorting keeps the step groups)
+    base = step_of.astype(np.int64) * step_ns
+    offsets = np.sort(base + rng.integers(1, step_ns, m, dtype=np.int64)) - base
+    ts_ev = ts[step_of] + offsets
+    buy = rng.uniform(size=m) < 0.5
+    price = np.where(buy, book.ask_prices[step_of, 0], book.bid_prices[step_of, 0])
+    top = np.where(buy, book.ask_sizes[step_of, 0], book.bid_sizes[step_of, 0])
+    raw = rng.lognormal(np.log(mean_size) - 0.5, 1.0, m)
+    size = np.minimum(np.maximum(np.round(raw / lot), 1.0) * lot, top)
+    seq = np.arange(1, m + 1)
+    return conform(
+        pl.DataFrame(
+            {
+                "ts_event": ts_ev,
+                "ts_recv": ts_ev + latency(rng, m, latency_ms),
+                "instrument_id": [instrument_id] * m,
+                "price": price,
+                "size": np.round(size, _decimals(lot)),
+                "aggressor": np.where(buy, 1, -1).astype(np.int8),
+                "trade_id": [str(s) for s in seq],
+            },
+            schema_overrides={"ts_event": pl.Int64, "ts_recv": pl.Int64},
+        ),
+        EventKind.TRADES,
     )

@@ -290,16 +290,36 @@ class Spread:
         >>> s.executable_at_size(mk, quantity=2.0)  # sells perp at (101 + 100) / 2, buys spot at 100
         (0.5, 3.0)
         """
+        q = require_positive("quantity", quantity)
+        return self.executable_at_units(markets, units=[abs(leg.ratio) * q for leg in self.legs], ts_ns=ts_ns)
+
+    def executable_at_units(
+        self,
+        markets: Mapping[InstrumentId, LegMarket],
+        *,
+        units: Sequence[float],
+        ts_ns: int | None = None,
+    ) -> tuple[float, float]:
+        """Return (bid, ask) of the spread when each leg trades the given number of ``units``.
+
+        Use this when the legs' sizes are not ``|ratio| * quantity`` (e.g.
+        equal USD notional on a linear and an inverse leg).
+        """
+        if len(units) != len(self.legs):
+            raise ValidationError(f"units has {len(units)} entries for {len(self.legs)} legs")
+        mk = self._markets(markets)
         ts = None if ts_ns is None else np.array([ts_ns], dtype=np.int64)
-        sell = self.fills(markets, quantity=quantity, buy=False)
-        buy = self.fills(markets, quantity=quantity, buy=True)
+        sell: list[float] = []
+        buy: list[float] = []
+        for m, u, inc in zip(mk, units, self._increasing(), strict=True):
+            u = require_positive("units", u)
+            lo, hi = m.fill(Side.SELL, u).vwap, m.fill(Side.BUY, u).vwap
+            sell.append(lo if inc else hi)
+            buy.append(hi if inc else lo)
         if self.quote is SpreadQuote.IV_RESIDUAL:
-            fwd = np.array([self._markets(markets)[1].mid])
-            bid = self.value([np.array([sell[0].vwap]), fwd], ts_ns=ts)
-            ask = self.value([np.array([buy[0].vwap]), fwd], ts_ns=ts)
-        else:
-            bid = self.value([np.array([f.vwap]) for f in sell], ts_ns=ts)
-            ask = self.value([np.array([f.vwap]) for f in buy], ts_ns=ts)
+            sell[1] = buy[1] = mk[1].mid
+        bid = self.value([np.array([x]) for x in sell], ts_ns=ts)
+        ask = self.value([np.array([x]) for x in buy], ts_ns=ts)
         return float(bid[0]), float(ask[0])
 
     def round_trip_cost(

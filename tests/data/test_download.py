@@ -303,3 +303,21 @@ def test_real_ccxt_exchanges_build_and_map_venues() -> None:
     assert venue_of(make_exchange("okx"), {"swap": True}) == "OKX"
     with pytest.raises(DataError, match="no exchange"):
         make_exchange("nope")
+
+
+def test_fetch_cli_against_loopback(server: _Server, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from spreadlab.cli.fetch import app
+
+    raw = need_shared("nautilus_fixtures/tardis_format/trades_1.csv").read_bytes()
+    url = tardis_url("binance-futures", "trades", "2020-02-01", "BTCUSDT", base_url=server.base)
+    server.files[url.removeprefix(server.base)] = gzip.compress(raw)
+    args = ["tardis", "binance-futures", "trades", "2020-02-01", "BTCUSDT", "--dest", str(tmp_path)]
+    res = CliRunner().invoke(app, [*args, "--base-url", server.base, "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"status": "downloaded"' in res.output
+    bad = CliRunner().invoke(
+        app, ["tardis", "deribit", "trades", "2020-02-03", "X", "--base-url", server.base]
+    )
+    assert bad.exit_code == 2 and "first day of each month" in bad.output

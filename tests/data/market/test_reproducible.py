@@ -84,6 +84,10 @@ def test_instruments_and_lookup(market: SimulatedMarket) -> None:
     # every instrument with data is known, and every id in every table is an instrument
     for name in ("quotes", "book_snapshots", "funding", "mark", "option_quotes", "bars"):
         assert set(market.tables[name]["instrument_id"].unique()) <= ids, name
+    assert str(market.spot.id) == "SIM:BTCUSDT" and market.perp is perp
+    assert market.perp2 is not None and str(market.perp2.id) == "SIM2:BTC-PERP"
+    assert market.futures == tuple(futs) and market.options == tuple(opts)
+    assert {str(i.id) for i in market.universe} == {f"SIM:{c}-PERP" for c in market.config.universe.coins}
     reg = market.registry()
     assert len(reg) == len(market.instruments)
     with pytest.raises(UnknownSymbolError, match="SIM:NOPE"):

@@ -105,6 +105,46 @@ class SimulatedMarket:
         """Every table by name (see :data:`TABLES`)."""
         return {name: getattr(self, name) for name in TABLES}
 
+    @property
+    def spot(self) -> Spot:
+        """The spot pair ``SIM:<BASE>USDT``."""
+        inst = self.instrument(f"SIM:{self.config.base}USDT")
+        if not isinstance(inst, Spot):
+            raise ValidationError(f"{inst.id} is not a Spot instrument")
+        return inst
+
+    @property
+    def perp(self) -> Perpetual:
+        """The main perpetual ``SIM:<BASE>-PERP``."""
+        inst = self.instrument(f"SIM:{self.config.base}-PERP")
+        if not isinstance(inst, Perpetual):
+            raise ValidationError(f"{inst.id} is not a Perpetual instrument")
+        return inst
+
+    @property
+    def perp2(self) -> Perpetual | None:
+        """The second venue's perpetual ``SIM2:<BASE>-PERP`` (None if that part is off)."""
+        found = [i for i in self.instruments if str(i.id) == f"SIM2:{self.config.base}-PERP"]
+        return found[0] if found and isinstance(found[0], Perpetual) else None
+
+    @property
+    def futures(self) -> tuple[Future, ...]:
+        """The dated futures, nearest expiry first."""
+        return tuple(
+            sorted((i for i in self.instruments if isinstance(i, Future)), key=lambda f: f.expiry_ns)
+        )
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """The option chain (by expiry, strike, call before put)."""
+        return tuple(i for i in self.instruments if isinstance(i, Option))
+
+    @property
+    def universe(self) -> tuple[Instrument, ...]:
+        """The universe coins (perpetuals with bars only)."""
+        ids = set(self.bars.get_column("instrument_id").unique().to_list()) if self.bars.height else set()
+        return tuple(i for i in self.instruments if str(i.id) in ids)
+
     def registry(self) -> InstrumentRegistry:
         """Return a registry of the market's instruments."""
         return InstrumentRegistry(self.instruments)

@@ -10,7 +10,14 @@ Engle–Granger and Johansen reproduce statsmodels' ``adfuller``, ``kpss``,
 from __future__ import annotations
 
 from .adf import AdfResult, adf
-from .coint import EngleGrangerResult, eg_critical_values, eg_pvalue, engle_granger
+from .coint import (
+    EngleGrangerResult,
+    eg_critical_values,
+    eg_pvalue,
+    eg_pvalues,
+    engle_granger,
+    engle_granger_pairs,
+)
 from .johansen import JohansenResult, johansen
 from .kpss import KpssResult, kpss
 from .meanrev import (
@@ -34,7 +41,9 @@ __all__ = [
     "adf",
     "eg_critical_values",
     "eg_pvalue",
+    "eg_pvalues",
     "engle_granger",
+    "engle_granger_pairs",
     "half_life",
     "hurst",
     "johansen",

@@ -116,3 +116,13 @@ def test_normalised_solver_inverts_b_on_full_domain(x: float, s: float) -> None:
     back = iv._b(x, got, ex, emx)
     # the price is matched to rounding; the vol to the conditioning of the price
     assert abs(back - beta) <= 1e-12 * beta + 1e-15
+
+
+def test_parallel_kernel_is_identical_to_serial() -> None:
+    f, k, t, s, c, d = _random(30_000, 9)
+    p = b76.black76_price(f, k, t, s, c, d)
+    p[::97] = np.nan
+    v1, s1 = iv.implied_vol(p, f, k, t, c, d, False)
+    v2, s2 = iv.implied_vol_parallel(p, f, k, t, c, d, False)
+    np.testing.assert_array_equal(s1, s2)
+    np.testing.assert_array_equal(v1, v2)

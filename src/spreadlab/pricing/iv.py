@@ -21,6 +21,8 @@ from spreadlab.pricing._inputs import KindLike, as_settlement, broadcast_fields,
 
 __all__ = ["IVStatus", "ImpliedVols", "implied_vol"]
 
+_PARALLEL_MIN = 20_000
+
 
 class IVStatus(IntEnum):
     """Why an implied vol is (or is not) available; values are the kernel's codes."""
@@ -72,6 +74,7 @@ def implied_vol(
     kind: KindLike,
     settlement: Settlement = Settlement.LINEAR,
     rate: npt.ArrayLike = 0.0,
+    parallel: bool = True,
 ) -> ImpliedVols:
     """Solve the Black-76 implied volatility of each option price.
 
@@ -90,6 +93,9 @@ def implied_vol(
         ``Settlement.LINEAR`` or ``Settlement.INVERSE`` (coin premium).
     rate
         Continuously compounded rate of the premium currency.
+    parallel
+        Spread arrays of at least 20,000 options over numba's thread pool
+        (``NUMBA_NUM_THREADS`` caps it); results are identical either way.
 
     Returns
     -------
@@ -116,7 +122,8 @@ def implied_vol(
     )
     is_call = kind_to_is_call(kind, shape)
     disc = np.exp(-a["rate"] * a["expiry_years"])
-    vol, status = _k.implied_vol(
+    solver = _k.implied_vol_parallel if parallel and a["price"].size >= _PARALLEL_MIN else _k.implied_vol
+    vol, status = solver(
         a["price"], a["forward"], a["strike"], a["expiry_years"], is_call, disc, st is Settlement.INVERSE
     )
     return ImpliedVols(vol=vol.reshape(shape), status=status.reshape(shape))

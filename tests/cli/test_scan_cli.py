@@ -88,3 +88,20 @@ def test_options_chain_json(catalog: Path) -> None:
     assert len(data["options"]) == 630 and data["expiries"]
     bad = CliRunner().invoke(_app(), ["options", "chain", "--catalog", str(catalog), "--underlying", "DOGE"])
     assert bad.exit_code == 2 and "no option quotes" in bad.output
+
+
+@pytest.mark.slow
+def test_scan_real_perps_xvenue_and_pairs(tmp_path: Path) -> None:
+    from spreadlab.signals.scan import scan as scan_api
+
+    cat = Catalog(tmp_path / "perps")
+    d = "binance_bybit_perps/"
+    cat.import_("ohlcv", [need_shared(d + "binance_usdm_perp_5m.csv.gz")], venue="BINANCE_USDM")
+    cat.import_("ohlcv", [need_shared(d + "bybit_linear_perp_5m.csv.gz")], venue="BYBIT_LINEAR")
+    a = scan_api(cat, at="2025-02-10T12:00Z", kinds="xvenue,pairs", size_usd=10_000)
+    assert a.equals(scan_api(cat, at="2025-02-10T12:00Z", kinds="xvenue,pairs", size_usd=10_000))
+    x = a.filter(a["kind"] == "xvenue")
+    assert x.height == 3  # BTC, ETH, WIF on Binance vs Bybit
+    # bar closes 5 minutes apart on two liquid venues agree to a few bp; taker fees make every row negative
+    assert (x["deviation_bp"].abs() < 50).all() and (x["net_edge_usd"] < 0).all()
+    assert set(x["price_source"]) == {"bar"}

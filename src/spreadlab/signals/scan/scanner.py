@@ -23,6 +23,7 @@ the share of flags that match an episode.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -99,6 +100,7 @@ _KINDS_NEEDED = (
 )
 
 Resolver = Callable[[str], Instrument | None]
+_BARE_COIN_VENUES = ("BINANCE_USDM", "BYBIT_LINEAR", "BINANCE", "BYBIT")
 
 
 def _resolver(instruments: Iterable[Instrument] | Mapping[str, Instrument] | None) -> Resolver:
@@ -114,7 +116,16 @@ def _resolver(instruments: Iterable[Instrument] | Mapping[str, Instrument] | Non
         try:
             return parse_instrument_id(InstrumentId.parse(iid))
         except SpreadlabError:
-            return None
+            pass
+        # a bare coin on a USDT-margined venue (files that name BTC for BTCUSDT): read it as <COIN>USDT
+        venue, _, sym = iid.partition(":")
+        if venue in _BARE_COIN_VENUES and sym.isalnum() and sym.isupper():
+            try:
+                inst = parse_instrument_id(InstrumentId(venue, sym + "USDT"))
+                return dataclasses.replace(inst, id=InstrumentId(venue, sym))
+            except SpreadlabError:
+                return None
+        return None
 
     return resolve
 

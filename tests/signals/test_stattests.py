@@ -15,7 +15,7 @@ from statsmodels.tsa.vector_ar.vecm import coint_johansen
 from tests.conftest import need_shared
 
 from spreadlab.errors import InsufficientDataError, ValidationError
-from spreadlab.signals.stationarity import adf, engle_granger, johansen, kpss
+from spreadlab.signals.stationarity import adf, eg_pvalues, engle_granger, engle_granger_pairs, johansen, kpss
 
 TOL = 1e-6
 
@@ -286,3 +286,29 @@ def test_results_are_immutable_and_summarise() -> None:
     assert a.is_stationary() and "Dickey-Fuller" in a.summary()
     k = kpss(y - 1.5 * x)
     assert k.is_stationary() is (k.pvalue >= 0.05) and "KPSS" in k.summary()
+
+
+def test_engle_granger_pairs_matches_statsmodels_coint_on_real_perps() -> None:
+    h4 = _hl_wide("4h")
+    syms = ["BTC", "ETH", "SOL", "AVAX"]
+    P = np.log(h4.select(syms).to_numpy()[-1200:])
+    res = engle_granger_pairs(P, names=syms, both=True)
+    assert res.height == 12
+    for row in res.iter_rows(named=True):
+        y, x = P[:, syms.index(row["y"])], P[:, syms.index(row["x"])]
+        ref = coint(y, x, return_results=True)
+        assert row["statistic"] == pytest.approx(ref.coint_t, abs=TOL)
+        assert row["pvalue"] == pytest.approx(ref.pvalue, abs=TOL)
+        assert row["hedge_ratio"] == pytest.approx(np.polyfit(x, y, 1)[0], rel=1e-9)
+    frame = engle_granger_pairs(pl.DataFrame(dict(zip(syms, P.T, strict=True))))
+    assert frame.select("y", "x").rows()[:3] == [("BTC", "ETH"), ("BTC", "SOL"), ("BTC", "AVAX")]
+
+
+def test_vectorised_mackinnon_pvalues_equal_statsmodels() -> None:
+    from statsmodels.tsa.adfvalues import mackinnonp
+
+    grid = np.linspace(-25.0, 4.0, 2901)
+    for reg in ("n", "c", "ct"):
+        for nvars in (1, 2, 4, 6):
+            want = [mackinnonp(s, regression=reg, N=nvars) for s in grid]
+            np.testing.assert_array_equal(eg_pvalues(grid, regression=reg, nvars=nvars), want)

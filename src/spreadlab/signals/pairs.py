@@ -55,7 +55,17 @@ from spreadlab.kernels.stats import (
 from spreadlab.signals.stationarity._common import default_maxlag
 from spreadlab.signals.stationarity.coint import eg_pvalues
 
-__all__ = ["FilterCounts", "PairCriteria", "PairSelectionResult", "select_pairs", "select_pairs_long"]
+__all__ = [
+    "FilterCounts",
+    "PairCriteria",
+    "PairSelectionResult",
+    "benjamini_hochberg",
+    "catalog_closes",
+    "parse_interval",
+    "select_pairs",
+    "select_pairs_catalog",
+    "select_pairs_long",
+]
 
 Prefilter = Literal["correlation", "cluster", "none"]
 Direction = Literal["best", "both", "forward"]
@@ -500,3 +510,82 @@ def select_pairs_long(
         wide = wide.with_columns(pl.col(series).forward_fill())
     wide = wide.drop_nulls()
     return select_pairs(wide.select(series), criteria=criteria)
+
+
+_UNITS_NS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
+
+
+def parse_interval(text: str) -> int:
+    """Return a bar interval such as ``"1h"``, ``"15m"``, ``"4h"``, ``"1d"`` in nanoseconds.
+
+    Examples
+    --------
+    >>> parse_interval("4h")
+    14400000000000
+    """
+    t = text.strip().lower()
+    unit = t[-1:]
+    if unit not in _UNITS_NS or not t[:-1].isdigit() or int(t[:-1]) <= 0:
+        raise ValidationError(f"interval={text!r} must be a positive integer and a unit s/m/h/d, e.g. '1h'")
+    return int(t[:-1]) * _UNITS_NS[unit]
+
+
+def catalog_closes(
+    catalog: Any,
+    *,
+    start: str | int | None,
+    end: str | int | None,
+    venue: str | None = None,
+    interval: str | None = None,
+) -> pl.DataFrame:
+    """Load bar closes from a :class:`~spreadlab.data.catalog.Catalog` as a long frame (ts, symbol, close).
+
+    ``symbol`` is the venue symbol when one venue is selected, else the
+    instrument id. With several bar intervals (or price types) stored,
+    ``interval`` (or the ``trade`` price type) picks one.
+    """
+    from spreadlab.data.catalog import Catalog
+
+    cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+    bars = cat.query("bars", start=start, end=end)
+    if venue is not None:
+        bars = bars.filter(pl.col("instrument_id").str.starts_with(f"{venue.upper()}:"))
+    if bars.height == 0:
+        where = f" for venue {venue!r}" if venue else ""
+        raise InsufficientDataError(f"the catalog holds no bars{where} between {start!r} and {end!r}")
+    intervals = sorted(bars["interval_ns"].unique().to_list())
+    if interval is not None:
+        want = parse_interval(interval)
+        bars = bars.filter(pl.col("interval_ns") == want)
+        if bars.height == 0:
+            raise InsufficientDataError(
+                f"no {interval} bars in the window; stored intervals (s): {[i // 10**9 for i in intervals]}"
+            )
+    elif len(intervals) > 1:
+        raise ValidationError(
+            f"the catalog holds bars of several intervals (s): {[i // 10**9 for i in intervals]}; choose one"
+        )
+    types = bars["price_type"].unique().to_list()
+    if len(types) > 1:
+        if "trade" not in types:
+            raise ValidationError(f"bars of several price types {sorted(types)} and none is 'trade'")
+        bars = bars.filter(pl.col("price_type") == "trade")
+    venues = bars["instrument_id"].str.split(":").list.first().unique()
+    name = (
+        pl.col("instrument_id").str.split(":").list.last() if venues.len() == 1 else pl.col("instrument_id")
+    )
+    return bars.select(pl.col("ts_event").alias("ts"), name.alias("symbol"), pl.col("close"))
+
+
+def select_pairs_catalog(
+    catalog: Any,
+    *,
+    start: str | int | None,
+    end: str | int | None,
+    venue: str | None = None,
+    interval: str | None = None,
+    criteria: PairCriteria | None = None,
+) -> PairSelectionResult:
+    """Run :func:`select_pairs_long` on the bar closes of a catalog (see :func:`catalog_closes`)."""
+    closes = catalog_closes(catalog, start=start, end=end, venue=venue, interval=interval)
+    return select_pairs_long(closes, ts="ts", symbol="symbol", value="close", criteria=criteria)

@@ -282,3 +282,32 @@ def test_trades_print_at_the_standing_touch(market: SimulatedMarket) -> None:
     per_inst = trades.group_by("instrument_id").len()["len"].to_numpy()
     minutes = market.config.days * 1440
     assert np.median(per_inst) / minutes == pytest.approx(market.config.trades.rate_per_minute, rel=0.1)
+
+
+def test_index_volatility_and_jumps_follow_the_config() -> None:
+    from spreadlab.data.market import IndexConfig
+
+    def realised(index_cfg: IndexConfig) -> np.ndarray:
+        cfg = MarketConfig(
+            seed=2,
+            days=10.0,
+            index=index_cfg,
+            futures=None,
+            options=None,
+            universe=None,
+            venue2=None,
+            trades=None,
+        )
+        mkt = build_market(cfg)
+        return np.diff(np.log(mkt.frame("SIM:BTC-PERP", "mark")["index"].to_numpy()))
+
+    dt = 60 / (365.25 * 86400)
+    # constant variance, no jumps: realised vol matches within 3 standard errors (n = 14,400)
+    r = realised(IndexConfig(vol=0.8, vol_of_vol=0.0, jump_rate_per_day=0.0))
+    assert math.sqrt(r.var() / dt) == pytest.approx(0.8, rel=3 * math.sqrt(0.5 / r.size))
+    assert abs(float(np.mean(r > 0)) - 0.5) < 0.02
+    # jumps of sd 3% at 5 a day (~50 in 10 days, half of them beyond 2%) fatten the tails
+    rj = realised(IndexConfig(vol=0.5, vol_of_vol=0.0, jump_rate_per_day=5.0, jump_sd_pct=3.0))
+    kurt = ((rj - rj.mean()) ** 4).mean() / rj.var() ** 2 - 3
+    assert kurt > 20
+    assert 12 <= int(np.sum(np.abs(rj) > 0.02)) <= 40

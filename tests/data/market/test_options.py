@@ -130,3 +130,31 @@ def test_mispriced_quotes_deviate_by_the_recorded_iv(market: SimulatedMarket) ->
         assert abs(mid - fair) > tick / 2
         checked += 1
     assert checked >= 20
+
+
+def test_smiles_are_free_of_static_arbitrage(market: SimulatedMarket) -> None:
+    sm = market.smiles
+    k = np.linspace(-1.0, 1.0, 201)
+    rng = np.random.default_rng(1)
+    for i in rng.choice(sm.height, 40, replace=False):
+        r = sm.row(int(i), named=True)
+        w = np.array([_svi(x, r["a"], r["b"], r["rho"], r["m"], r["sigma"]) for x in k])
+        assert (w > 0).all()
+        # butterfly: undiscounted call prices (QuantLib) are convex and decreasing in strike
+        strikes = r["forward"] * np.exp(k)
+        calls = np.array(
+            [
+                ql.blackFormula(ql.Option.Call, s, r["forward"], math.sqrt(v), 1.0)
+                for s, v in zip(strikes, w, strict=True)
+            ]
+        )
+        dk = np.diff(strikes)
+        slope = np.diff(calls) / dk
+        assert (slope <= 0).all() and (slope >= -1 - 1e-9).all() and (np.diff(slope) > -1e-9).all()
+    # calendar: total variance at the same forward moneyness grows with expiry
+    for _, g in sm.group_by("ts_event"):
+        if g.height < 2:
+            continue
+        g = g.sort("expiry_ns")
+        ws = [[_svi(x, *row) for x in k] for row in g.select("a", "b", "rho", "m", "sigma").iter_rows()]
+        assert (np.diff(np.array(ws), axis=0) > 0).all()

@@ -12,6 +12,13 @@ dislocated instrument), ``reference_id`` (what it is dislocated against),
 ``kind`` (:class:`DislocationKind`), ``start_ns`` and ``end_ns`` (the window
 ``ts_event in [start_ns, end_ns)``), ``size`` and ``unit``
 (:class:`SizeUnit`: basis points of price, or implied-volatility points).
+
+Reference ids that are not instruments: ``SIM:<B>-INDEX`` is the index (the
+``index`` column of the mark table; a basis dislocation is measured against
+the fair carry price ``index * exp(c T)``), and ``SVI:SIM:<B>-<DMYY>`` is the
+SVI smile of that expiry (the ``smiles`` table). A pair-spread size is in bp
+of the follower's log price; in the bars it first shows in the bar whose
+close (``ts_recv``) is ``start_ns``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,11 @@ import typer
 from spreadlab import __version__
 from spreadlab.cli.data import app as data_app
 from spreadlab.cli.demo import demo
+from spreadlab.cli.fetch import app as fetch_app
 from spreadlab.cli.instrument import instrument
+from spreadlab.cli.options import app as options_app
+from spreadlab.cli.pairs import pairs
+from spreadlab.cli.scan import scan
 
 __all__ = ["app", "main"]
 
@@ -37,7 +41,15 @@ def _root(
 
 app.command("demo")(demo)
 app.command("instrument")(instrument)
-app.add_typer(data_app, name="data", help="Import, list and show market data in a catalog.")
+data_app.add_typer(
+    fetch_app, name="fetch", help="Download market data (Tardis.dev, Binance archives, ccxt REST)."
+)
+app.add_typer(data_app, name="data", help="Import, list, show and fetch market data in a catalog.")
+app.add_typer(
+    options_app, name="options", help="Option chains: IVs, greeks, surface residuals, parity forwards."
+)
+app.command("scan")(scan)
+app.command("pairs")(pairs)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -82,15 +83,22 @@ def test_half_life_is_infinite_for_an_explosive_series() -> None:
     assert "infinite" in res.summary()
 
 
+@lru_cache(maxsize=1)
+def _hl_log_closes() -> dict[str, np.ndarray]:
+    df = pl.read_csv(
+        need_shared("hyperliquid_perps/perp_ohlcv_1h.csv.gz"), columns=["date", "symbol", "close"]
+    )
+    return {
+        sym: np.log(df.filter(pl.col("symbol") == sym).sort("date")["close"].to_numpy()[-3000:])
+        for sym in ("BTC", "DOGE")
+    }
+
+
 @pytest.mark.parametrize("lag", [2, 4, 8, 16])
 @pytest.mark.parametrize("robust", [True, False])
 def test_variance_ratio_matches_arch_on_real_log_prices(lag: int, robust: bool) -> None:
     arch_unitroot = pytest.importorskip("arch.unitroot")
-    df = pl.read_csv(
-        need_shared("hyperliquid_perps/perp_ohlcv_1h.csv.gz"), columns=["date", "symbol", "close"]
-    )
-    for sym in ("BTC", "DOGE"):
-        y = np.log(df.filter(pl.col("symbol") == sym).sort("date")["close"].to_numpy()[-3000:])
+    for y in _hl_log_closes().values():
         ref = arch_unitroot.VarianceRatio(y, lags=lag, robust=robust)
         got = variance_ratio(y, lag=lag, robust=robust)
         assert got.ratio == pytest.approx(ref.vr, rel=1e-12)

@@ -128,3 +128,20 @@ def test_lagged_diff_std_and_mean_crossings_twins() -> None:
     # hand-worked: mean 0, sides + - + - (0 carries -) - + -> four crossings
     assert k.mean_crossings(np.array([1.0, -1.0, 1.0, -1.0, 0.0, -1.0, 1.0])) == 4
     assert k.mean_crossings(np.array([0.0, 1.0, 2.0, 3.0])) == 1
+
+
+def test_eg_pairs_on_a_subset_matches_twin() -> None:
+    rng = np.random.default_rng(21)
+    n, N = 400, 6
+    P = np.cumsum(rng.normal(size=(n, N)), axis=0) + rng.normal(size=(n, N))
+    left = np.array([0, 2, 5, 1], dtype=np.int64)
+    right = np.array([3, 4, 1, 2], dtype=np.int64)
+    got = k.eg_pairs(P, left, right, 1, 7, k.IC_BIC, True)
+    want = k.eg_pairs_py(P, left, right, 1, 7, k.IC_BIC, True)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-9)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-9)
+    one = k.eg_pairs(P, left, right, 0, 7, k.IC_AIC, False)
+    assert np.isnan(one[0][1]).all() and (one[4][1] == -1).all() and (one[3][0] == 0.0).all()
+    np.testing.assert_array_equal(k.pair_indices(7)[0], k.pair_indices_py(7)[0])
+    np.testing.assert_array_equal(k.pair_indices(7)[1], k.pair_indices_py(7)[1])

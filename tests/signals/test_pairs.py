@@ -182,3 +182,17 @@ def test_bad_input_is_refused() -> None:
         PairCriteria(min_half_life=2.0, max_half_life=1.0)
     with pytest.raises(ValidationError, match="prefilter='kmeans'"):
         PairCriteria(prefilter="kmeans")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("freq", ["1h", "4h"])
+def test_hyperliquid_default_criteria_full_universe(freq: str) -> None:
+    df = pl.read_csv(
+        need_shared(f"hyperliquid_perps/perp_ohlcv_{freq}.csv.gz"), columns=["date", "symbol", "close"]
+    )
+    res = select_pairs_long(df, ts="date")
+    again = select_pairs_long(df, ts="date")
+    c = res.counts
+    assert c.candidates == 1770
+    assert c.candidates >= c.prefilter >= c.cointegrated >= c.half_life >= c.hurst >= c.crossings
+    assert res.candidates.equals(again.candidates) and res.counts == again.counts

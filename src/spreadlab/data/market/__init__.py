@@ -29,11 +29,13 @@ from spreadlab.data.market.config import (
     TradesConfig,
     UniverseConfig,
 )
-from spreadlab.data.market.result import TABLES, SimulatedMarket, instruments_frame
+from spreadlab.data.market.io import config_from_dict, config_to_dict, instruments_from_frame, read_market
+from spreadlab.data.market.result import INSTRUMENTS_SCHEMA, TABLES, SimulatedMarket, instruments_frame
 from spreadlab.data.market.truth import GROUND_TRUTH_SCHEMA, DislocationKind, SizeUnit
 
 __all__ = [
     "GROUND_TRUTH_SCHEMA",
+    "INSTRUMENTS_SCHEMA",
     "TABLES",
     "BookConfig",
     "DislocationKind",
@@ -50,6 +52,10 @@ __all__ = [
     "TradesConfig",
     "UniverseConfig",
     "build_market",
+    "config_from_dict",
+    "config_to_dict",
     "default_expiries",
     "instruments_frame",
+    "instruments_from_frame",
+    "read_market",
 ]

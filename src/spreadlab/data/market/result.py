@@ -16,7 +16,7 @@ from spreadlab.events.schema import EventKind
 from spreadlab.instruments.base import Future, Instrument, Option, Perpetual, Spot
 from spreadlab.instruments.registry import InstrumentRegistry
 
-__all__ = ["TABLES", "SimulatedMarket", "instruments_frame"]
+__all__ = ["INSTRUMENTS_SCHEMA", "TABLES", "SimulatedMarket", "instruments_frame"]
 
 #: Tables written by :meth:`SimulatedMarket.write_parquet`, in order.
 TABLES = (
@@ -48,30 +48,40 @@ def instruments_frame(instruments: tuple[Instrument, ...]) -> pl.DataFrame:
                 "tick_size": inst.tick_size,
                 "lot_size": inst.lot_size,
                 "multiplier": inst.multiplier,
+                "min_notional": inst.min_notional,
+                "listing_ns": inst.listing_ns,
                 "expiry_ns": getattr(inst, "expiry_ns", None),
                 "strike": getattr(inst, "strike", None),
                 "option_kind": inst.kind.value if isinstance(inst, Option) else None,
+                "underlying": inst.underlying if isinstance(inst, Option) else None,
                 "funding_interval_ns": inst.funding_interval_ns if isinstance(inst, Perpetual) else None,
+                "funding_offset_ns": inst.funding_offset_ns if isinstance(inst, Perpetual) else None,
             }
         )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "instrument_id": pl.String(),
-            "type": pl.String(),
-            "base": pl.String(),
-            "quote": pl.String(),
-            "settlement_currency": pl.String(),
-            "settlement": pl.String(),
-            "tick_size": pl.Float64(),
-            "lot_size": pl.Float64(),
-            "multiplier": pl.Float64(),
-            "expiry_ns": pl.Int64(),
-            "strike": pl.Float64(),
-            "option_kind": pl.String(),
-            "funding_interval_ns": pl.Int64(),
-        },
-    )
+    return pl.DataFrame(rows, schema=INSTRUMENTS_SCHEMA)
+
+
+INSTRUMENTS_SCHEMA = pl.Schema(
+    {
+        "instrument_id": pl.String(),
+        "type": pl.String(),
+        "base": pl.String(),
+        "quote": pl.String(),
+        "settlement_currency": pl.String(),
+        "settlement": pl.String(),
+        "tick_size": pl.Float64(),
+        "lot_size": pl.Float64(),
+        "multiplier": pl.Float64(),
+        "min_notional": pl.Float64(),
+        "listing_ns": pl.Int64(),
+        "expiry_ns": pl.Int64(),
+        "strike": pl.Float64(),
+        "option_kind": pl.String(),
+        "underlying": pl.String(),
+        "funding_interval_ns": pl.Int64(),
+        "funding_offset_ns": pl.Int64(),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -194,7 +204,8 @@ class SimulatedMarket:
     def write_parquet(self, directory: str | Path) -> dict[str, Path]:
         """Write every table, ``instruments.parquet`` and ``config.json`` into ``directory``.
 
-        The same market always gives the same bytes. Returns the paths by table name.
+        The same market always gives the same bytes; :func:`spreadlab.data.market.read_market`
+        reads the folder back. Returns the paths by table name.
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,11 @@ def test_chain_on_a_real_snapshot() -> None:
     fitted = exp.filter(pl.col("svi_n") >= 5)
     assert fitted.height >= 10
     assert fitted["svi_converged"].all() and fitted["svi_butterfly_free"].all()
+    # Deribit marks its wings off its own surface; SVI matches the quoted OTM marks to well under a vol point
+    assert fitted["svi_rmse_vol_points"].median() < 0.6
+    assert fitted["svi_rmse_vol_points"].max() < 3.0
+    # futures trade at a modest annualised premium to the index
+    assert fitted["basis_annualised"].drop_nulls().is_between(-0.5, 1.0).all()
     # residuals are small in the quoted part of the smile, and zero-mean-ish
     quoted = opts.filter(pl.col("bid") > 0, pl.col("residual").is_not_null())
     assert quoted["residual"].abs().median() < 0.01
@@ -130,3 +135,39 @@ def test_listed_future_inside_parity_band_on_all_snapshots() -> None:
     summary = _summary(_parity_table(snapshot_files()))
     print(summary)
     assert (summary["inside_share"] >= 0.9).all()
+
+
+def test_conversion_reversal_against_the_perpetual_on_real_snapshots() -> None:
+    from tests.conftest import need_shared
+
+    from spreadlab.pricing.forwards import parity_edges, parity_forward_band
+
+    perps = pl.read_csv(
+        need_shared("deribit_options/perpetual_futures_prices.csv.gz"), infer_schema_length=10_000
+    )
+    files = {p.name.removesuffix(".gz"): p for p in snapshot_files()}
+    checked = 0
+    cache: dict[str, pl.DataFrame] = {}
+    for row in perps.filter(pl.col("accepted_under_max_gap")).head(24).iter_rows(named=True):
+        path = files.get(row["snapshot_file"])
+        if path is None:
+            continue
+        if path.name not in cache:
+            cache[path.name] = chain_parity(chain_quotes(read_snapshot(path)))
+        par = cache[path.name].filter(pl.col("underlying") == row["coin"])
+        near = par.filter(pl.col("expiry_years") == par["expiry_years"].min())
+        if near.height < 3:
+            continue
+        band = parity_forward_band(
+            near["call_bid"].to_numpy(), near["call_ask"].to_numpy(), near["put_bid"].to_numpy(),
+            near["put_ask"].to_numpy(), strike=near["strike"].to_numpy(),
+            expiry_years=near["expiry_years"].to_numpy(), settlement=Settlement.INVERSE,
+        )  # fmt: skip
+        perp = float(row["candle_price_used"])
+        edges = parity_edges(band, perp, perp)
+        # within days of expiry the synthetic forward and the perpetual agree to a fraction of a percent
+        assert abs(np.nanmedian(band.mid) / perp - 1) < 0.01
+        # and no strike offers a conversion or reversal worth more than 1% of the price
+        assert np.nanmax(np.maximum(edges.conversion, edges.reversal)) < 0.01 * perp
+        checked += 1
+    assert checked >= 10

@@ -84,9 +84,11 @@ class OptionChain:
     conversion / reversal edges (gross and net of ``fees``).
 
     ``expiries``: one row per expiry: forward, best parity band, future,
-    SVI parameters, RMSE (vol points), flags, ATM vol, 25-delta RR / BF and
-    term slope. ``fits`` maps ``(underlying, group)`` to its :class:`SVIFit`;
-    ``calendar`` maps each underlying to its :class:`CalendarCheck`.
+    ``index``, ``basis_annualised`` (continuous, of the future, else of the
+    parity-forward mid, against the index), SVI parameters, RMSE (vol
+    points), flags, ATM vol, 25-delta RR / BF and term slope. ``fits`` maps
+    ``(underlying, group)`` to its :class:`SVIFit`; ``calendar`` maps each
+    underlying to its :class:`CalendarCheck`.
     """
 
     settlement: Settlement
@@ -326,18 +328,18 @@ def option_chain(
 
 
 def _expiry_row(
-    und: str, grp: str, t_exp: float, g: pl.DataFrame, parity: pl.DataFrame, fit: SVIFit | None
+    und: str, grp: str, t_exp: float, sub: pl.DataFrame, parity: pl.DataFrame, fit: SVIFit | None
 ) -> dict[str, object]:
     par = parity.filter((pl.col("underlying") == und) & (pl.col("group") == grp))
-    fut = g["future"].drop_nulls()
+    fut = sub["future"].drop_nulls()
     best_bid = par["fwd_bid"].max() if par.height else None
     best_ask = par["fwd_ask"].min() if par.height else None
     row: dict[str, object] = {
         "underlying": und,
         "group": grp,
         "expiry_years": t_exp,
-        "n_options": g.height,
-        "forward": g["forward_used"].median(),
+        "n_options": sub.height,
+        "forward": sub["forward_used"].median(),
         "future": fut.mean() if fut.len() else None,
         "n_parity_pairs": par.height,
         "parity_forward_bid": best_bid,
@@ -347,6 +349,14 @@ def _expiry_row(
         if par["inside"].drop_nulls().len()
         else None,
     }
+    index = sub["index"].drop_nulls()
+    ref = row["future"] if row["future"] is not None else row["parity_forward_mid"]
+    row["index"] = index.median() if index.len() else None
+    row["basis_annualised"] = (
+        math.log(float(ref) / float(row["index"])) / t_exp  # type: ignore[arg-type]
+        if ref is not None and row["index"] is not None
+        else None
+    )
     feats = slice_features(fit) if fit is not None else None
     p = fit.params if fit is not None else None
     row.update(

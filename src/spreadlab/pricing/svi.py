@@ -10,7 +10,8 @@ stages:
 
 1. unconstrained in the slice's interior: ``scipy.optimize.least_squares``
    (trust-region reflective, box bounds ``b >= 0``, ``|rho| < 1``,
-   ``sigma > 0``) from a few starting points, keeping the best;
+   ``sigma > 0``) from up to three starts (``rho`` = -0.3, 0.5, -0.8), keeping
+   the best and stopping early once one fits to 0.25 vol points RMS;
 2. if that slice has butterfly arbitrage, i.e. Gatheral's density
    ``g(k) < 0`` somewhere on the check grid (see :mod:`spreadlab.kernels.svi`),
    or breaks ``w >= 0`` or the wing bound ``b (1 + |rho|) <= 2`` (which keeps
@@ -241,7 +242,7 @@ def _fit(k: FloatArray, v: FloatArray, sw: FloatArray, t: float, grid: FloatArra
     best: FloatArray | None = None
     best_cost = math.inf
     starts = []
-    for rho0 in (-0.5, 0.0, 0.5):
+    for rho0 in (-0.3, 0.5, -0.8):
         sig0 = 0.25 * max(span, 0.05)
         b0 = min(0.5, max(1e-3, 2.0 * float(np.std(w_mkt)) / max(span, 1e-3)))
         a0 = float(w_mkt[i_min]) - b0 * sig0 * math.sqrt(1 - rho0 * rho0)
@@ -256,6 +257,9 @@ def _fit(k: FloatArray, v: FloatArray, sw: FloatArray, t: float, grid: FloatArra
         if res.cost < best_cost:
             best_cost = float(res.cost)
             best = res.x
+        # a start that already fits to a quarter of a vol point RMS is kept; other starts guard local minima
+        if best is not None and math.sqrt(2.0 * best_cost / k.size) < 0.0025 and _feasible(best, grid):
+            break
     if best is None:
         best = starts[0]
     p = np.asarray(best, dtype=np.float64)

@@ -15,48 +15,34 @@ clock): every component draws from its own seeded stream (see
 
 Each of spot, perpetuals and futures gets an L2 book per step whose top is
 its quote (:mod:`spreadlab.data.market.quoting`), taker trades at the touch
-while that quote stands, a mark/index row (not the spot), and the perpetuals a funding row per scheduled time
-(:mod:`spreadlab.data.market.funding`). Prices are on each instrument's tick
+while that quote stands, a mark/index row (not the spot), and the
+perpetuals a funding row per scheduled time (:mod:`spreadlab.data.market.funding`),
+all through :mod:`spreadlab.data.market.legs`. Prices are on each instrument's tick
 grid; ``ts_recv = ts_event +`` a gamma latency per venue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from spreadlab._typing import FloatArray, IntArray
 from spreadlab.core.enums import Settlement
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.time import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_YEAR, ns_to_iso, parse_time
+from spreadlab.core.time import NS_PER_DAY, NS_PER_HOUR, NS_PER_YEAR, ns_to_iso, parse_time
 from spreadlab.data.market.config import MarketConfig
-from spreadlab.data.market.funding import funding_frame, mark_frame, mark_prices
+from spreadlab.data.market.funding import mark_frame, mark_prices
+from spreadlab.data.market.legs import Tables, episode_profile, perp_extras, publish
 from spreadlab.data.market.options import SMILE_SCHEMA, format_dmy, simulate_options
 from spreadlab.data.market.paths import ou, simulate_index, stream
-from spreadlab.data.market.quoting import (
-    Book,
-    half_spread,
-    latency,
-    make_book,
-    quotes_frame,
-    snapshots_frame,
-    trades_frame,
-)
+from spreadlab.data.market.quoting import latency
 from spreadlab.data.market.result import SimulatedMarket
-from spreadlab.data.market.truth import (
-    GROUND_TRUTH_SCHEMA,
-    DislocationKind,
-    SizeUnit,
-    draw_episodes,
-    truth_frame,
-)
+from spreadlab.data.market.truth import GROUND_TRUTH_SCHEMA, DislocationKind
 from spreadlab.data.market.universe import simulate_universe
 from spreadlab.errors import ValidationError
 from spreadlab.events.schema import EventKind, polars_schema
-from spreadlab.instruments.base import Future, Instrument, Perpetual, Spot
+from spreadlab.instruments.base import Future, Perpetual, Spot
 
 __all__ = ["ProgressCallback", "build_market", "default_expiries"]
 
@@ -78,143 +64,6 @@ def default_expiries(start_ns: int, end_ns: int, count: int) -> list[int]:
     mid = start_ns + (end_ns - start_ns) // 2
     first = (mid - 8 * NS_PER_HOUR + NS_PER_DAY - 1) // NS_PER_DAY * NS_PER_DAY + 8 * NS_PER_HOUR
     return [first + i * 28 * NS_PER_DAY for i in range(count)]
-
-
-@dataclass(slots=True)
-class _Tables:
-    quotes: list[pl.DataFrame]
-    books: list[pl.DataFrame]
-    funding: list[pl.DataFrame]
-    mark: list[pl.DataFrame]
-    truth: list[pl.DataFrame]
-    instruments: list[Instrument]
-    trades: list[pl.DataFrame]
-
-
-def _publish(
-    t: _Tables,
-    cfg: MarketConfig,
-    inst: Instrument,
-    *,
-    ts: IntArray,
-    mid: FloatArray,
-    var: FloatArray,
-    base_half_bp: float,
-    latency_ms: float,
-    size_scale: float = 1.0,
-) -> Book:
-    key = str(inst.id)
-    half = half_spread(stream(cfg.seed, "spread", key), base_bp=base_half_bp, var=var, theta=cfg.index.vol**2)
-    book = make_book(
-        stream(cfg.seed, "book", key),
-        mid=mid,
-        half=half,
-        tick=inst.tick_size,
-        lot=inst.lot_size,
-        cfg=cfg.book,
-        size_scale=size_scale,
-    )
-    recv = ts + latency(stream(cfg.seed, "latency", key), ts.shape[0], latency_ms)
-    t.quotes.append(quotes_frame(key, ts, recv, book))
-    t.books.append(snapshots_frame(key, ts, recv, book))
-    t.instruments.append(inst)
-    if cfg.trades is not None and cfg.trades.rate_per_minute > 0.0:
-        t.trades.append(
-            trades_frame(
-                stream(cfg.seed, "trades", key),
-                key,
-                ts,
-                cfg.step_ns,
-                book,
-                rate_per_step=cfg.trades.rate_per_minute * cfg.step_ns / NS_PER_MINUTE,
-                mean_size=cfg.trades.mean_size * size_scale,
-                lot=inst.lot_size,
-                latency_ms=latency_ms,
-            )
-        )
-    return book
-
-
-def _perp_extras(
-    t: _Tables,
-    cfg: MarketConfig,
-    inst: Perpetual,
-    *,
-    ts: IntArray,
-    book: Book,
-    index_pub: FloatArray,
-    latency_ms: float,
-) -> None:
-    key = str(inst.id)
-    p = cfg.perp
-    recv = ts + latency(stream(cfg.seed, "latency", key, "mark"), ts.shape[0], latency_ms)
-    mark = mark_prices(
-        book.mid,
-        index_pub,
-        smoothing_minutes=p.mark_smoothing_minutes,
-        step_ns=cfg.step_ns,
-        tick=inst.tick_size,
-    )
-    t.mark.append(mark_frame(key, ts, recv, mark, index_pub))
-    t.funding.append(
-        funding_frame(
-            key,
-            ts,
-            book.mid / index_pub - 1.0,
-            start_ns=cfg.start_ns,
-            end_ns=cfg.end_ns,
-            interval_ns=inst.funding_interval_ns,
-            interest_per_8h=p.interest_per_8h,
-            clamp_per_8h=p.interest_clamp_per_8h,
-            cap=p.funding_cap,
-            rng=stream(cfg.seed, "latency", key, "funding"),
-            latency_ms=latency_ms,
-        )
-    )
-
-
-def _episodes_profile(
-    t: _Tables,
-    cfg: MarketConfig,
-    ts: IntArray,
-    *,
-    name: str,
-    instrument_id: str,
-    reference_id: str,
-    kind: DislocationKind,
-    rate: float,
-    minutes: tuple[float, float],
-    size: tuple[float, float],
-    positive_share: float = 0.5,
-    first: int = 1,
-    limit: int | None = None,
-) -> FloatArray:
-    n = ts.shape[0]
-    if not cfg.dislocations:
-        return np.zeros(n)
-    ep = draw_episodes(
-        stream(cfg.seed, name, "dislocations"),
-        n_steps=n,
-        step_ns=cfg.step_ns,
-        rate_per_day=rate,
-        minutes=minutes,
-        size=size,
-        positive_share=positive_share,
-        first=first,
-        limit=limit,
-    )
-    t.truth.append(
-        truth_frame(
-            ep,
-            ts,
-            cfg.step_ns,
-            instrument_id=instrument_id,
-            reference_id=reference_id,
-            kind=kind,
-            unit=SizeUnit.BP,
-        )
-    )
-    return ep.profile(n)
 
 
 def _concat(frames: list[pl.DataFrame], kind: EventKind) -> pl.DataFrame:
@@ -255,7 +104,7 @@ def build_market(
 
     n, step, seed, b = cfg.n_steps, cfg.step_ns, cfg.seed, cfg.base
     ts = cfg.start_ns + np.arange(n, dtype=np.int64) * step
-    t = _Tables([], [], [], [], [], [], [])
+    t = Tables()
     index_id = f"SIM:{b}-INDEX"
 
     tick("index")
@@ -280,7 +129,7 @@ def build_market(
         half_life_minutes=sc.basis_half_life_minutes,
         step_ns=step,
     )
-    _publish(
+    publish(
         t,
         cfg,
         spot,
@@ -310,7 +159,7 @@ def build_market(
         half_life_minutes=pc.premium_half_life_minutes,
         step_ns=step,
     )
-    prem = prem + 1e-4 * _episodes_profile(
+    prem = prem + 1e-4 * episode_profile(
         t,
         cfg,
         ts,
@@ -324,7 +173,7 @@ def build_market(
         positive_share=pc.burst_positive_share,
     )
     perp_mid = idx.price * (1.0 + prem)
-    book = _publish(
+    book = publish(
         t,
         cfg,
         perp,
@@ -334,7 +183,7 @@ def build_market(
         base_half_bp=pc.half_spread_bp,
         latency_ms=cfg.latency_ms,
     )
-    _perp_extras(t, cfg, perp, ts=ts, book=book, index_pub=index_pub, latency_ms=cfg.latency_ms)
+    perp_extras(t, cfg, perp, ts=ts, book=book, index_pub=index_pub, latency_ms=cfg.latency_ms)
 
     tick("venue2")
     if cfg.venue2 is not None:
@@ -357,7 +206,7 @@ def build_market(
             half_life_minutes=vc.noise_half_life_minutes,
             step_ns=step,
         )
-        noise = noise + 1e-4 * _episodes_profile(
+        noise = noise + 1e-4 * episode_profile(
             t,
             cfg,
             ts,
@@ -370,7 +219,7 @@ def build_market(
             size=vc.dislocation_size_bp,
             first=vc.lag_steps + 1,
         )
-        book2 = _publish(
+        book2 = publish(
             t,
             cfg,
             perp2,
@@ -381,7 +230,7 @@ def build_market(
             latency_ms=vc.latency_ms,
             size_scale=0.6,
         )
-        _perp_extras(t, cfg, perp2, ts=ts, book=book2, index_pub=index_pub, latency_ms=vc.latency_ms)
+        perp_extras(t, cfg, perp2, ts=ts, book=book2, index_pub=index_pub, latency_ms=vc.latency_ms)
 
     tick("futures")
     fut_expiries: list[int] = []
@@ -422,7 +271,7 @@ def build_market(
                 step_ns=step,
             )
             limit = int(np.searchsorted(ts, expiry - round(fc.taper_hours * NS_PER_HOUR), side="right"))
-            dis = _episodes_profile(
+            dis = episode_profile(
                 t,
                 cfg,
                 ts,
@@ -436,7 +285,7 @@ def build_market(
                 limit=limit,
             )[:live]
             mid = idx.price[:live] * np.exp(carry * tau) * (1.0 + taper * (noise + 1e-4 * dis))
-            fbook = _publish(
+            fbook = publish(
                 t,
                 cfg,
                 fut,

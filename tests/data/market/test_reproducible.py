@@ -6,6 +6,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spreadlab.core.enums import Settlement
 from spreadlab.data.market import TABLES, MarketConfig, SimulatedMarket, build_market
@@ -112,3 +114,49 @@ def test_progress_callback_reports_every_stage_in_order() -> None:
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and seen[-1] == ("done", 1.0)
     assert {s for s, _ in seen} >= {"index", "perp", "options", "universe", "done"}
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 2**40),
+    vol=st.floats(0.1, 2.0),
+    step=st.sampled_from([15.0, 60.0, 300.0]),
+    days=st.floats(0.3, 1.5),
+    half_life=st.floats(1.0, 600.0),
+    parts=st.fixed_dictionaries(
+        {k: st.booleans() for k in ("venue2", "futures", "options", "universe", "trades")}
+    ),
+    dislocations=st.booleans(),
+)
+def test_any_valid_config_builds_a_clean_market(
+    seed, vol, step, days, half_life, parts, dislocations
+) -> None:
+    from spreadlab.data.market import IndexConfig, PerpConfig
+
+    off = {k: None for k, on in parts.items() if not on}
+    cfg = MarketConfig(
+        seed=seed,
+        days=days,
+        step_seconds=step,
+        index=IndexConfig(vol=vol),
+        perp=PerpConfig(premium_half_life_minutes=half_life),
+        dislocations=dislocations,
+        **off,
+    )
+    mkt = build_market(cfg)
+    q = mkt.quotes
+    assert q.height >= 2 * cfg.n_steps
+    assert (q["bid"] < q["ask"]).all() and (q["bid"] > 0).all()
+    for name, frame in mkt.tables.items():
+        for col, dtype in frame.schema.items():
+            if dtype == pl.Float64:
+                assert not frame[col].is_nan().any(), (name, col)
+                assert frame[col].is_finite().all(), (name, col)
+    oq = mkt.option_quotes
+    if oq.height:
+        two = oq.filter(pl.col("bid").is_not_null())
+        assert (two["bid"] < two["ask"]).all()
+    if not dislocations:
+        assert mkt.ground_truth.height == 0
+    ids = {str(i.id) for i in mkt.instruments}
+    assert set(mkt.ground_truth["instrument_id"]) <= ids

@@ -19,11 +19,16 @@ small); above it, on ``ln(e^{x/2} - b(s)) - ln(e^{x/2} - beta)`` where the
 complement ``e^{x/2} N(-d1) + e^{-x/2} N(d2)`` is computed directly. Every
 iterate is kept inside a bracket ``[lo, hi]`` that shrinks with the sign of
 the objective; a step that leaves it is replaced by bisection (or doubling
-while ``hi`` is unbounded). The start is the inflection point, improved by
-the Corrado-Miller guess above it. It stops after a Halley
-step smaller than ``1e-6 s`` (cubic convergence leaves an error of order
-``1e-18 s``) or when the bracket is narrower than ``1e-14 s``; typically
-2-4 iterations.
+while ``hi`` is unbounded). Starts: above the inflection, the Corrado-Miller
+guess (at least ``s_c``); below it, ``s_c sqrt(ln b(s_c) / ln beta)``, refined
+deep in the wing by two fixed-point steps on the asymptote
+``ln b ~ -x^2 / (2 s^2) + ln(s^3 / (x^2 sqrt(2 pi)))``. It stops after a
+Halley step smaller than ``1e-6 s`` (cubic convergence leaves an error of
+order ``1e-18 s``) or when the bracket is narrower than ``1e-14 s``;
+typically 2-3 iterations.
+
+``IV_NO_TIME_VALUE`` is returned when the time value is within
+``4e-16 max(F, K)`` of zero: the price then does not determine the vol.
 
 Each option gets a status code (``IV_*`` constants); the vol is NaN unless the
 code is ``IV_OK``:

@@ -7,6 +7,10 @@
 - :mod:`~spreadlab.pricing.forwards`: put-call-parity forward bands, conversions/reversals, boxes, fees;
 - :mod:`~spreadlab.pricing.carry`: annualised basis, perpetual premium, funding-implied basis, term structure;
 - :mod:`~spreadlab.pricing.chain`: the option-chain view of one snapshot.
+
+The package attribute ``spreadlab.pricing.black76`` is the Black-76 *function*
+(re-exported for ``spreadlab.black76``); import the module's other names with
+``from spreadlab.pricing.black76 import ...``.
 """
 
 from spreadlab.pricing.black76 import Greeks, black76, black76_greeks

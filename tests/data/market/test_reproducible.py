@@ -160,3 +160,20 @@ def test_any_valid_config_builds_a_clean_market(
         assert mkt.ground_truth.height == 0
     ids = {str(i.id) for i in mkt.instruments}
     assert set(mkt.ground_truth["instrument_id"]) <= ids
+
+
+def test_bytes_are_identical_across_processes(tmp_path: Path) -> None:
+    # another interpreter with another hash seed writes the very same files
+    import os
+    import subprocess
+    import sys
+
+    here = build_market(SMALL).write_parquet(tmp_path / "here")
+    code = (
+        "import sys; from spreadlab.data.market import MarketConfig, build_market; "
+        "build_market(MarketConfig(days=1.0, seed=3)).write_parquet(sys.argv[1])"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "there")], check=True, env=env, timeout=600)
+    for name, path in here.items():
+        assert path.read_bytes() == (tmp_path / "there" / path.name).read_bytes(), name

@@ -39,7 +39,7 @@ import polars as pl
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.core.enums import OptionKind, Settlement
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.time import NS_PER_YEAR
+from spreadlab.core.time import NS_PER_YEAR, ns_to_datetime
 from spreadlab.data.market.config import IndexConfig, OptionsConfig
 from spreadlab.data.market.paths import expected_average_variance, stream
 from spreadlab.data.market.quoting import latency, on_grid
@@ -79,9 +79,13 @@ _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
 
 
 def format_dmy(expiry_ns: int) -> str:
-    """Deribit-style date ``27JUN25`` of an expiry (day without a leading zero)."""
-    from spreadlab.core.time import ns_to_datetime
+    """Deribit-style date ``27JUN25`` of an expiry (day without a leading zero).
 
+    Examples
+    --------
+    >>> format_dmy(1709452800000000000)
+    '3MAR24'
+    """
     dt = ns_to_datetime(expiry_ns)
     return f"{dt.day}{_MONTHS[dt.month - 1]}{dt.year % 100:02d}"
 

@@ -54,8 +54,10 @@ def test_chain_on_a_real_snapshot() -> None:
         & (with_fut["future"] <= with_fut["parity_forward_ask"])
     ).all()
     # ATM vol from SVI is close to the mark IV of the strike nearest the forward
+    # no material calendar arbitrage inside the quoted ranges (total variance decrease < 0.001)
     for und in ("BTC", "ETH"):
         assert chain.calendar[und].pairs_checked >= 5
+        assert chain.calendar[und].max_decrease < 1e-3
 
 
 def test_chain_on_synthetic_linear_quotes_without_forward_column() -> None:

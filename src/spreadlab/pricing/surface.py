@@ -73,7 +73,9 @@ def calendar_arbitrage(
     fits
         SVI fits of one underlying (any order; sorted by expiry here).
     k_grid
-        Log-moneyness points to check; default 201 points on ``[-1, 1]``.
+        Log-moneyness points to check for every pair; default 101 points on the
+        overlap of the two slices' quoted ranges ``[k_min, k_max]`` (SVI wings
+        extrapolated beyond the quotes are not evidence of arbitrage).
     tolerance
         Decreases smaller than this (total variance) are ignored.
 
@@ -88,13 +90,20 @@ def calendar_arbitrage(
     >>> calendar_arbitrage([far, near]).arbitrage_free
     True
     """
-    grid = np.linspace(-1.0, 1.0, 201) if k_grid is None else np.asarray(k_grid, dtype=np.float64).ravel()
-    if grid.size == 0 or not np.isfinite(grid).all():
+    fixed = None if k_grid is None else np.asarray(k_grid, dtype=np.float64).ravel()
+    if fixed is not None and (fixed.size == 0 or not np.isfinite(fixed).all()):
         raise ValidationError("k_grid must be a non-empty array of finite log-moneyness values")
     ordered = sorted(fits, key=lambda f: f.expiry_years)
     rows: list[tuple[float, float, float, float]] = []
     worst = 0.0
     for near, far in itertools.pairwise(ordered):
+        if fixed is None:
+            lo, hi = max(near.k_min, far.k_min), min(near.k_max, far.k_max)
+            if hi <= lo:
+                continue
+            grid = np.linspace(lo, hi, 101)
+        else:
+            grid = fixed
         diff = near.total_variance(grid) - far.total_variance(grid)
         i = int(np.argmax(diff))
         worst = max(worst, float(diff[i]))

@@ -98,6 +98,7 @@ class SVIFit:
     (1 vol point = 0.01). ``min_g`` is the minimum of Gatheral's ``g`` on the
     check grid ``[grid_k_min, grid_k_max]``; ``butterfly_free`` is ``min_g >= 0``
     (to 1e-10). ``constrained`` says whether the SLSQP stage was needed.
+    ``k_min`` / ``k_max`` bound the log-moneyness of the fitted quotes.
     """
 
     params: SVIParams
@@ -111,6 +112,8 @@ class SVIFit:
     constrained: bool
     grid_k_min: float
     grid_k_max: float
+    k_min: float
+    k_max: float
     message: str
 
     def implied_vol(self, k: npt.ArrayLike) -> FloatArray:
@@ -287,6 +290,8 @@ def _fit(k: FloatArray, v: FloatArray, sw: FloatArray, t: float, grid: FloatArra
         constrained=constrained,
         grid_k_min=float(grid[0]),
         grid_k_max=float(grid[-1]),
+        k_min=float(k.min()),
+        k_max=float(k.max()),
         message=message if feasible else f"{message}: constraints still violated (min g {min_g:.3g})",
     )
 

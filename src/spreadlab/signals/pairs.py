@@ -38,8 +38,6 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.core.validate import require_in_range, require_non_negative, require_positive
@@ -263,6 +261,9 @@ def _prefilter(corr: FloatArray, left: IntArray, right: IntArray, criteria: Pair
         return np.ones(left.shape[0], dtype=bool)
     if criteria.prefilter == "correlation":
         return np.asarray(corr[left, right] >= criteria.min_correlation)
+    from scipy.cluster.hierarchy import fcluster, linkage  # deferred: only the cluster pre-filter
+    from scipy.spatial.distance import squareform
+
     dist = np.clip(1.0 - corr, 0.0, 2.0)
     np.fill_diagonal(dist, 0.0)
     labels = fcluster(

@@ -24,8 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from statsmodels.tsa.adfvalues import mackinnoncrit, mackinnonp
-
 from spreadlab.errors import ValidationError
 from spreadlab.kernels.stats import STATUS_COLLINEAR, STATUS_OK, adf_test
 
@@ -152,6 +150,8 @@ def adf(
     stat, used, nobs, icbest, status = adf_test(arr, lag, nt, ic)
     if status != STATUS_OK:
         raise kernel_failure(status, "adf")
+    from statsmodels.tsa.adfvalues import mackinnoncrit, mackinnonp  # deferred: heavy import
+
     crit = mackinnoncrit(N=1, regression=regression, nobs=nobs)
     return AdfResult(
         statistic=float(stat),

@@ -30,9 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-from scipy.stats import norm
-from statsmodels.tsa import adfvalues
-from statsmodels.tsa.adfvalues import mackinnoncrit, mackinnonp
+from scipy.special import ndtr
 
 from spreadlab._typing import FloatArray
 from spreadlab.errors import ValidationError
@@ -65,6 +63,8 @@ _MAX_VARS = 6  # MacKinnon's tables cover up to six variables
 
 def eg_pvalue(statistic: float, *, regression: Regression, nvars: int) -> float:
     """Return MacKinnon's approximate p-value of an Engle–Granger statistic with ``nvars`` variables."""
+    from statsmodels.tsa.adfvalues import mackinnonp  # deferred: heavy import
+
     return float(mackinnonp(statistic, regression=regression, N=nvars))
 
 
@@ -75,6 +75,8 @@ def eg_pvalues(statistics: FloatArray, *, regression: Regression, nvars: int) ->
     and 1 above ``τ_max``) are statsmodels' ``adfvalues`` tables; if that
     private layout ever changes, fall back to one ``mackinnonp`` call each.
     """
+    from statsmodels.tsa import adfvalues  # deferred: heavy import
+
     stats = np.asarray(statistics, dtype=np.float64)
     try:
         tmax = adfvalues._tau_maxs[regression][nvars - 1]
@@ -86,7 +88,7 @@ def eg_pvalues(statistics: FloatArray, *, regression: Regression, nvars: int) ->
         return np.array([eg_pvalue(float(s), regression=regression, nvars=nvars) for s in stats])
     poly_small = np.polynomial.polynomial.polyval(stats, small)
     poly_large = np.polynomial.polynomial.polyval(stats, large)
-    p = norm.cdf(np.where(stats <= tstar, poly_small, poly_large))
+    p = ndtr(np.where(stats <= tstar, poly_small, poly_large))
     p = np.where(stats > tmax, 1.0, np.where(stats < tmin, 0.0, p))
     out: FloatArray = np.asarray(p, dtype=np.float64)
     return out
@@ -96,6 +98,8 @@ def eg_critical_values(*, regression: Regression, nvars: int, nobs: int) -> Mapp
     """Return MacKinnon (2010) 1%/5%/10% critical values (``nobs`` = series length)."""
     if regression == "n":
         return readonly_mapping({})
+    from statsmodels.tsa.adfvalues import mackinnoncrit  # deferred: heavy import
+
     crit = mackinnoncrit(N=nvars, regression=regression, nobs=nobs - 1)
     return readonly_mapping({"1%": crit[0], "5%": crit[1], "10%": crit[2]})
 

@@ -32,7 +32,6 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.linalg
-from statsmodels.tsa.coint_tables import c_sja, c_sjt
 
 from spreadlab._typing import FloatArray
 from spreadlab.errors import InsufficientDataError, ValidationError
@@ -211,6 +210,8 @@ def johansen(
         nz = np.flatnonzero(vec[:, c])
         if nz.size and vec[nz[0], c] < 0:
             vec[:, c] = -vec[:, c]
+    from statsmodels.tsa.coint_tables import c_sja, c_sjt  # deferred: heavy import
+
     logs = np.log1p(-lam)
     trace = tuple(float(-T * logs[i:].sum()) for i in range(neqs))
     maxeig = tuple(float(-T * logs[i]) for i in range(neqs))

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from spreadlab.errors import InsufficientDataError, ValidationError
 from spreadlab.kernels.stats import lagged_diff_std
@@ -326,7 +326,7 @@ def variance_ratio(
     return VarianceRatioResult(
         ratio=vr,
         statistic=stat,
-        pvalue=float(2.0 * norm.sf(abs(stat))),
+        pvalue=float(2.0 * ndtr(-abs(stat))),
         lag=q,
         robust=robust,
         nobs=T,

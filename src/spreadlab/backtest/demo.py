@@ -31,7 +31,6 @@ from spreadlab.core.time import ns_to_iso
 from spreadlab.core.validate import require_non_negative, require_positive
 from spreadlab.data.market import MarketConfig, SimulatedMarket, build_market
 from spreadlab.errors import DataError, ValidationError
-from spreadlab.instruments.base import Perpetual, Spot
 from spreadlab.kernels.rolling import rolling_mean_std
 from spreadlab.signals.base import SignalFrame
 from spreadlab.signals.rules import RuleEvent, ThresholdRule, ZScoreBands
@@ -131,14 +130,6 @@ def _leg_quotes(market: SimulatedMarket, iid: InstrumentId) -> pl.DataFrame:
     return q.sort("ts_event")
 
 
-def _pick(market: SimulatedMarket) -> tuple[Perpetual, Spot]:
-    perps = [i for i in market.instruments if isinstance(i, Perpetual) and i.id.venue == "SIM"]
-    spots = [i for i in market.instruments if isinstance(i, Spot) and i.id.venue == "SIM"]
-    if not perps or not spots:
-        raise DataError("the built-in market has no SIM perpetual and spot pair")
-    return perps[0], spots[0]
-
-
 def run_basis_demo(
     config: BasisDemoConfig, *, out_dir: str | Path, progress: Progress | None = None
 ) -> DemoResult:
@@ -158,7 +149,7 @@ def run_basis_demo(
     out.mkdir(parents=True, exist_ok=True)
     say("building the simulated market", 0.0)
     market = build_market(config.market, progress=lambda stage, f: say(stage, 0.6 * f))
-    perp, spot = _pick(market)
+    perp, spot = market.perp, market.spot
     say("aligning quotes", 0.6)
     grid = _leg_quotes(market, perp.id).join(
         _leg_quotes(market, spot.id), on="ts_event", how="inner", suffix="_spot"

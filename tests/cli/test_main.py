@@ -69,3 +69,15 @@ def test_instrument_spec_and_bad_symbols() -> None:
         assert res.returncode == 2 and "Traceback" not in res.stderr
         lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and message in lines[0], res.stderr
+
+
+def test_market_build_writes_reproducible_tables(tmp_path: Path) -> None:
+    a = _run("market", "build", "--out", str(tmp_path / "a"), "--days", "0.5", "--seed", "4", "--json")
+    b = _run("market", "build", "--out", str(tmp_path / "b"), "--days", "0.5", "--seed", "4", "--json")
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    ra, rb = json.loads(a.stdout), json.loads(b.stdout)
+    assert ra["rows"] == rb["rows"] and ra["rows"]["quotes"] > 0
+    for name, path in ra["files"].items():
+        assert Path(path).read_bytes() == Path(rb["files"][name]).read_bytes(), name
+    bad = _run("market", "build", "--out", str(tmp_path / "c"), "--days", "-1")
+    assert bad.returncode == 2 and "days=-1.0" in bad.stderr and "Traceback" not in bad.stderr

@@ -9,6 +9,7 @@ from spreadlab.cli.data import app as data_app
 from spreadlab.cli.demo import demo
 from spreadlab.cli.fetch import app as fetch_app
 from spreadlab.cli.instrument import instrument
+from spreadlab.cli.market import app as market_app
 from spreadlab.cli.options import app as options_app
 from spreadlab.cli.pairs import pairs
 from spreadlab.cli.scan import scan
@@ -48,6 +49,7 @@ app.add_typer(data_app, name="data", help="Import, list, show and fetch market d
 app.add_typer(
     options_app, name="options", help="Option chains: IVs, greeks, surface residuals, parity forwards."
 )
+app.add_typer(market_app, name="market", help="Build and write the built-in simulated market.")
 app.command("scan")(scan)
 app.command("pairs")(pairs)
 

@@ -145,3 +145,37 @@ def test_gzip_read_transparently(tmp_path):
     gz = tmp_path / "t.csv.gz"
     gz.write_bytes(gzip.compress(p.read_bytes()))
     assert _collect(gz)["trades"].equals(_collect(p)["trades"])
+
+
+def _l2_lines(n: int, symbol: str, t0: int) -> list[str]:
+    return [
+        f"binance-futures,{symbol},{t0 + i * 1000},{t0 + i * 1000 + 7},false,{'bid' if i % 2 else 'ask'},"
+        f"{100 + i % 5},{i % 3}\n"
+        for i in range(n)
+    ]
+
+
+def test_fast_path_hands_over_on_second_symbol_and_blank_line(tmp_path):
+    """The fused fast path and the general path give identical rows and lines on awkward files."""
+    head = "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
+    body = _l2_lines(3000, "BTCUSDT", 1_700_000_000_000_000) + _l2_lines(
+        2000, "ETHUSDT", 1_700_000_100_000_000
+    )
+    p = tmp_path / "two.csv"
+    p.write_text(head + "".join(body))
+    fast = list(read_tardis(p, chunk_rows=1000))
+    df = pl.concat([b.frame for b in fast])
+    assert df.height == 5000 and sum(b.rows_read for b in fast) == 5000
+    assert df["instrument_id"].value_counts().sort("instrument_id")["count"].to_list() == [3000, 2000]
+    lines = pl.concat([b.line for b in fast if b.line is not None]).to_list()
+    assert lines == list(range(2, 5002))
+    gz = tmp_path / "two.csv.gz"  # compressed files always take the general path
+    import gzip
+
+    gz.write_bytes(gzip.compress(p.read_bytes()))
+    assert pl.concat([b.frame for b in read_tardis(gz, chunk_rows=1000)]).equals(df)
+    blank = tmp_path / "blank.csv"
+    blank.write_text(head + "".join(body[:2500]) + "\n" + "".join(body[2500:]))
+    got = list(read_tardis(blank, chunk_rows=1000))
+    assert pl.concat([b.frame for b in got]).equals(df)
+    assert pl.concat([b.line for b in got if b.line is not None]).to_list()[-1] == 5002

@@ -35,7 +35,7 @@ from pathlib import Path
 import polars as pl
 
 from spreadlab.data.importers._common import make_batch, reject_rows, symbol_ids, tardis_venue
-from spreadlab.data.importers._csv import iter_csv, read_header, to_ns
+from spreadlab.data.importers._csv import epoch_to_ns, iter_csv, read_header, to_ns
 from spreadlab.data.importers.base import DEFAULT_CHUNK_ROWS, ImportBatch, ImporterSpec, ImportFormat
 from spreadlab.data.schema import EventKind
 from spreadlab.errors import DataError
@@ -172,6 +172,103 @@ def read_tardis(
     else:
         cols = {c: t for c, t in _TYPES[dtype][1].items() if c in header}
         required = _REQUIRED[dtype]
+    skip = 0
+    if dtype == "incremental_book_L2" and not skip_bad and header == _L2_HEADER and not _compressed(path):
+        try:
+            for batch in _fast_l2(path, chunk_rows):
+                skip += batch.frame.height
+                yield batch
+            return
+        except _FallbackError:
+            pass  # the general path below finds and names the problem, after the rows already delivered
+    for batch in _general(path, header, dtype, base, cols, required, skip_bad, chunk_rows):
+        if skip and batch.rows_read:
+            if skip >= batch.frame.height:
+                skip -= batch.frame.height
+                continue
+            batch = ImportBatch(
+                kind=batch.kind,
+                frame=batch.frame.slice(skip),
+                quarantine=batch.quarantine,
+                rows_read=batch.rows_read - skip,
+                line=None if batch.line is None else batch.line.slice(skip),
+            )
+            skip = 0
+        yield batch
+
+
+class _FallbackError(Exception):
+    """The fused fast path met something only the general path can place precisely."""
+
+
+_L2_HEADER = ["exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount"]
+
+
+def _compressed(path: Path) -> bool:
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    return magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04"
+
+
+def _fast_l2(path: Path, chunk_rows: int) -> Iterator[ImportBatch]:
+    """Parse and convert an uncompressed L2 file in one streaming polars query.
+
+    Raises _FallbackError (before yielding the batch concerned) on any unparsable value, empty
+    field, unknown side, or a second exchange/symbol in the file.
+    """
+    schema = {"exchange": _S, "symbol": _S, "timestamp": _I, "local_timestamp": _I,
+              "is_snapshot": pl.Boolean(), "side": _S, "price": _F, "amount": _F}  # fmt: skip
+    side = pl.when(pl.col("side") == "bid").then(1).when(pl.col("side") == "ask").then(-1).cast(pl.Int8)
+    lf = pl.scan_csv(path, schema=schema, quote_char='"').select(
+        "exchange",
+        "symbol",
+        epoch_to_ns(pl.col("timestamp")).alias("ts_event"),
+        epoch_to_ns(pl.col("local_timestamp")).alias("ts_recv"),
+        side.alias("side"),
+        "price",
+        pl.col("amount").alias("size"),
+        "is_snapshot",
+    )
+    first = 2
+    key: tuple[str, str] | None = None
+    iid = ""
+    try:
+        for frame in lf.collect_batches(chunk_size=chunk_rows):
+            if frame.height == 0:
+                continue
+            if sum(frame.null_count().row(0)):
+                raise _FallbackError
+            e0, s0 = frame["exchange"][0], frame["symbol"][0]
+            if key is None:
+                key = (e0, s0)
+                lines0 = pl.Series([first], dtype=pl.Int64)
+                iid = symbol_ids(pl.Series([tardis_venue(e0, s0)]), pl.Series([s0]), path=path, lines=lines0)[
+                    0
+                ]
+            same = frame.select((pl.col("exchange") == key[0]).all() & (pl.col("symbol") == key[1]).all())
+            if not same.item():
+                raise _FallbackError
+            out = frame.select(
+                "ts_event", "ts_recv", pl.lit(iid).alias("instrument_id"), "side", "price", "size",
+                pl.lit(-1, dtype=pl.Int64).alias("sequence"), "is_snapshot",
+            )  # fmt: skip
+            line = pl.int_range(first, first + frame.height, eager=True, dtype=pl.Int64)
+            first += frame.height
+            yield make_batch(EventKind.BOOK_DELTAS, out, rows_read=frame.height, line=line)
+    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, pl.exceptions.SchemaError) as exc:
+        raise _FallbackError from exc
+
+
+def _general(
+    path: Path,
+    header: list[str],
+    dtype: str,
+    base: dict[str, pl.DataType],
+    cols: dict[str, pl.DataType],
+    required: tuple[str, ...],
+    skip_bad: bool,
+    chunk_rows: int,
+) -> Iterator[ImportBatch]:
     override = None
     for chunk in iter_csv(
         path,

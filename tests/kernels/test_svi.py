@@ -53,3 +53,36 @@ def test_g_matches_finite_difference_density_and_flags_gatheral_jacquier_counter
     np.testing.assert_allclose(g[5:-5], g_fd[5:-5], atol=1e-4)
     # a symmetric, moderate slice is arbitrage-free
     assert svi.svi_g(k, 0.04, 0.1, 0.0, 0.0, 0.3).min() > 0
+
+
+def test_lm_fit_matches_twin_and_scipy_least_squares() -> None:
+    from scipy.optimize import least_squares
+
+    rng = np.random.default_rng(12)
+    for _ in range(8):
+        t = rng.uniform(0.02, 1.0)
+        a, b, rho, m, s = (
+            rng.uniform(0.001, 0.03),
+            rng.uniform(0.02, 0.3),
+            rng.uniform(-0.7, 0.3),
+            rng.normal(0, 0.05),
+            rng.uniform(0.05, 0.3),
+        )
+        k = np.sort(rng.uniform(-0.5, 0.5, 30))
+        vol = np.sqrt(svi.svi_total_variance(k, a, b, rho, m, s) / t) * (1 + rng.normal(0, 0.003, k.size))
+        sw = np.ones_like(k)
+        lb = np.array([-0.5, 0.0, -0.999, -2.0, 1e-4])
+        ub = np.array([0.5, 4.0, 0.999, 2.0, 2.0])
+        p0 = np.array([0.01, 0.1, 0.0, 0.0, 0.1])
+        p1, c1, it1 = svi.svi_fit_lm(k, vol, sw, t, p0, lb, ub, 2000)
+        p2, c2, it2 = svi.svi_fit_lm_py(k, vol, sw, t, p0, lb, ub, 2000)
+        assert it1 == it2
+        assert c1 == pytest.approx(c2, rel=1e-9)
+        np.testing.assert_allclose(p1, p2, rtol=1e-7, atol=1e-10)
+
+        def resid(p: np.ndarray, k: np.ndarray = k, vol: np.ndarray = vol, t: float = t) -> np.ndarray:
+            return np.sqrt(np.maximum(svi.svi_total_variance(k, *p), 1e-16) / t) - vol
+
+        ref = least_squares(resid, p0, bounds=(lb, ub), method="trf", x_scale="jac", max_nfev=2000)
+        # the same (or a better) optimum as scipy's trust-region reflective solver
+        assert c1 <= ref.cost * (1 + 1e-6) + 1e-14

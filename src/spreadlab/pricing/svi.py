@@ -8,9 +8,10 @@ log-moneyness ``k = ln(K / F)``::
 A fit minimises the (optionally weighted) squared implied-vol errors in two
 stages:
 
-1. unconstrained in the slice's interior: ``scipy.optimize.least_squares``
-   (trust-region reflective, box bounds ``b >= 0``, ``|rho| < 1``,
-   ``sigma > 0``) from up to three starts (``rho`` = -0.3, 0.5, -0.8), keeping
+1. unconstrained in the slice's interior: box-projected Levenberg-Marquardt
+   with the analytic Jacobian (numba, :func:`spreadlab.kernels.svi.svi_fit_lm`;
+   scipy's trust-region ``least_squares`` if it does not converge), box bounds
+   ``b >= 0``, ``|rho| < 1``, ``sigma > 0``, from up to three starts (``rho`` = -0.3, 0.5, -0.8), keeping
    the best and stopping early once one fits to 0.25 vol points RMS;
 2. if that slice has butterfly arbitrage, i.e. Gatheral's density
    ``g(k) < 0`` somewhere on the check grid (see :mod:`spreadlab.kernels.svi`),
@@ -251,15 +252,19 @@ def _fit(k: FloatArray, v: FloatArray, sw: FloatArray, t: float, grid: FloatArra
         a0 = float(w_mkt[i_min]) - b0 * sig0 * math.sqrt(1 - rho0 * rho0)
         starts.append(np.clip([a0, b0, rho0, float(k[i_min]), sig0], lb + 1e-9, ub - 1e-9))
     for x0 in starts:
-        try:
-            res = optimize.least_squares(
-                resid_p, x0, jac=jac, bounds=(lb, ub), method="trf", x_scale="jac", max_nfev=200
-            )
-        except (ValueError, np.linalg.LinAlgError):
-            continue
-        if res.cost < best_cost:
-            best_cost = float(res.cost)
-            best = res.x
+        x_fit, cost, iters = _k.svi_fit_lm(k, v, sw, t, np.asarray(x0, dtype=np.float64), lb, ub, 500)
+        if iters < 0 or not np.isfinite(cost):
+            # the numba Levenberg-Marquardt ran out of iterations: fall back to scipy's trust region
+            try:
+                res = optimize.least_squares(
+                    resid_p, x0, jac=jac, bounds=(lb, ub), method="trf", x_scale="jac", max_nfev=400
+                )
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            x_fit, cost = res.x, float(res.cost)
+        if cost < best_cost:
+            best_cost = float(cost)
+            best = x_fit
         # a start that already fits to a quarter of a vol point RMS is kept; other starts guard local minima
         if best is not None and math.sqrt(2.0 * best_cost / k.size) < 0.0025 and _feasible(best, grid):
             break

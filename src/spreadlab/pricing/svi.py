@@ -17,7 +17,9 @@ stages:
    ``g(k) < 0`` somewhere on the check grid (see :mod:`spreadlab.kernels.svi`),
    or breaks ``w >= 0`` or the wing bound ``b (1 + |rho|) <= 2`` (which keeps
    ``g`` positive far in the wings), the fit is redone with SLSQP under those
-   constraints, started from stage 1.
+   constraints (``g`` on the fixed grid and on ``m +/- 6 sigma``, which follows
+   narrow short-dated smiles), started from stage 1 and, if that fails, from
+   a nearly flat arbitrage-free smile.
 
 The check grid spans the data's log-moneyness widened by ``grid_margin`` on
 each side; SLSQP enforces ``g >= 1e-3`` on ``grid_points`` of it and the
@@ -45,6 +47,7 @@ __all__ = ["SVI", "SVIFit", "SVIParams"]
 _G_TOL = -1e-10
 _G_MARGIN = 1e-3  # the SLSQP stage asks g >= this on its grid so g >= 0 between grid points
 _CHECK_POINTS = 4001
+_LOCAL = np.linspace(-6.0, 6.0, 61)
 _MAX_WING = 2.0
 
 
@@ -326,7 +329,10 @@ def _constrained(
         return float(r @ r)
 
     def cons(p: FloatArray) -> FloatArray:
-        g = _k.svi_g(grid, *p) - _G_MARGIN
+        # the fixed grid plus points that follow the smile's own scale (m +/- 6 sigma): narrow
+        # short-dated slices can dip below zero between fixed grid points
+        local = np.clip(p[3] + p[4] * _LOCAL, grid[0], grid[-1])
+        g = _k.svi_g(np.concatenate([grid, local]), *p) - _G_MARGIN
         g = np.where(np.isfinite(g), g, -1.0)
         return np.concatenate([g, [_floor(p), _MAX_WING - p[1] * (1 + p[2]), _MAX_WING - p[1] * (1 - p[2])]])
 
@@ -336,22 +342,32 @@ def _constrained(
     if wing > _MAX_WING:
         x0[1] *= _MAX_WING / wing * 0.99
     x0[0] = max(x0[0], -x0[1] * x0[4] * math.sqrt(1 - x0[2] ** 2) + 1e-8)
-    res = optimize.minimize(
-        obj,
-        x0,
-        method="SLSQP",
-        bounds=list(zip(lb, ub, strict=True)),
-        constraints=[{"type": "ineq", "fun": cons}],
-        options={"maxiter": 300, "ftol": 1e-12},
-    )
-    p = np.asarray(res.x, dtype=np.float64)
-    if not _feasible(p, grid):
-        # last resort: a flat slice at the mean total variance is always arbitrage-free
-        flat = np.array([float(np.mean(v * v * t)) - 1e-4 * 1e-3, 1e-4, 0.0, 0.0, 1e-3])
-        if obj(flat) < math.inf and not np.isfinite(obj(p)):
-            return flat, "SLSQP failed; flat slice"
-        return p, f"SLSQP: {res.message}"
-    return p, "SLSQP with g(k) >= 0"
+    dense = np.linspace(grid[0], grid[-1], _CHECK_POINTS)
+
+    def run(start: FloatArray) -> tuple[FloatArray, str]:
+        res = optimize.minimize(
+            obj,
+            start,
+            method="SLSQP",
+            bounds=list(zip(lb, ub, strict=True)),
+            constraints=[{"type": "ineq", "fun": cons}],
+            options={"maxiter": 300, "ftol": 1e-12},
+        )
+        return np.asarray(res.x, dtype=np.float64), str(res.message)
+
+    p, msg = run(x0)
+    if _feasible(p, dense):
+        return p, "SLSQP with g(k) >= 0"
+    # second try from a nearly flat, arbitrage-free smile at the mean total variance
+    w_mean = float(np.mean(v * v * t))
+    span = float(k.max() - k.min())
+    sig0 = min(max(0.5 * span, 0.01), float(ub[4]))
+    b0 = min(0.1 * w_mean / sig0, 0.5)
+    flat = np.clip(np.array([w_mean - b0 * sig0, b0, 0.0, float(np.median(k)), sig0]), lb, ub)
+    p2, _ = run(flat)
+    if _feasible(p2, dense):
+        return p2, "SLSQP with g(k) >= 0 (flat start)"
+    return p, f"SLSQP: {msg}"
 
 
 def _as_params(p: FloatArray) -> SVIParams:

@@ -194,52 +194,48 @@ def _as_levels(name: str, levels: Sequence[tuple[float, float]] | np.ndarray) ->
     return arr
 
 
-class _Side:
-    """The block storage of one side (see :mod:`spreadlab.kernels.orderbook`)."""
+class _Storage:
+    """Both sides' block storage (see :func:`spreadlab.kernels.orderbook.new_storage`)."""
 
     __slots__ = ("K", "S", "cnt", "dmax", "dr", "free", "sc")
 
     def __init__(self, blocks: int) -> None:
-        self.K = np.empty((blocks, k.BLOCK), dtype=np.float64)
-        self.S = np.empty((blocks, k.BLOCK), dtype=np.float64)
-        self.cnt = np.zeros(blocks, dtype=np.int64)
-        self.dr = np.zeros(blocks, dtype=np.int64)
-        self.dmax = np.zeros(blocks, dtype=np.float64)
-        self.free = np.zeros(blocks, dtype=np.int64)
-        self.sc = np.zeros(3, dtype=np.int64)
-        k.side_reset(self.cnt, self.free, self.sc)
+        self.K, self.S, self.cnt, self.dr, self.dmax, self.free, self.sc = k.new_storage(blocks)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return (self.K, self.S, self.cnt, self.dr, self.dmax, self.free, self.sc)
 
-    def best(self) -> tuple[float, float] | None:
-        nd = int(self.sc[1])
+    def levels(self, s: int) -> int:
+        return int(self.sc[s, 0])
+
+    def best(self, s: int) -> tuple[float, float] | None:
+        nd = int(self.sc[s, 1])
         if nd == 0:
             return None
-        blk = int(self.dr[nd - 1])
-        t = int(self.cnt[blk]) - 1
-        return float(self.K[blk, t]), float(self.S[blk, t])
+        blk = int(self.dr[s, nd - 1])
+        t = int(self.cnt[s, blk]) - 1
+        return float(self.K[s, blk, t]), float(self.S[s, blk, t])
 
-    def flat(self) -> tuple[FloatArray, FloatArray]:
-        return k.side_flat(self.K, self.S, self.cnt, self.dr, self.sc)  # type: ignore[no-any-return]
+    def flat(self, s: int) -> tuple[FloatArray, FloatArray]:
+        return k.side_flat(self.K, self.S, self.cnt, self.dr, self.sc, s)  # type: ignore[no-any-return]
 
     def grow(self, need: int) -> None:
-        old = len(self.cnt)
+        old = self.cnt.shape[1]
         new = max(2 * old, need)
-        for name in ("K", "S"):
-            arr = np.empty((new, k.BLOCK), dtype=np.float64)
-            arr[:old] = getattr(self, name)
-            setattr(self, name, arr)
-        for name, dtype in (("cnt", np.int64), ("dr", np.int64), ("dmax", np.float64)):
-            flat = np.zeros(new, dtype=dtype)
-            flat[:old] = getattr(self, name)
-            setattr(self, name, flat)
-        nfree = int(self.sc[2])
-        free = np.zeros(new, dtype=np.int64)
-        free[:nfree] = self.free[:nfree]
-        free[nfree : nfree + new - old] = np.arange(old, new)
-        self.free = free
-        self.sc[2] = nfree + new - old
+        grown = _Storage(new)
+        grown.K[:, :old] = self.K
+        grown.S[:, :old] = self.S
+        grown.cnt[:, :old] = self.cnt
+        grown.dr[:, :old] = self.dr
+        grown.dmax[:, :old] = self.dmax
+        for s in range(2):
+            nfree = int(self.sc[s, 2])
+            grown.free[s, :nfree] = self.free[s, :nfree]
+            grown.free[s, nfree : nfree + new - old] = np.arange(old, new)
+            grown.sc[s] = self.sc[s]
+            grown.sc[s, 2] = nfree + new - old
+        for name in self.__slots__:
+            setattr(self, name, getattr(grown, name))
 
 
 class OrderBook:
@@ -276,8 +272,7 @@ class OrderBook:
     """
 
     __slots__ = (
-        "_ask",
-        "_bid",
+        "_book",
         "_last_starts",
         "_pending",
         "_rule",
@@ -302,8 +297,7 @@ class OrderBook:
             raise ValidationError(f"rule={rule!r} is unknown; valid rules: {valid}") from exc
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValidationError(f"capacity={capacity!r} must be an int >= 1")
-        self._bid = _Side(max(capacity // (k.BLOCK // 2), 2))
-        self._ask = _Side(max(capacity // (k.BLOCK // 2), 2))
+        self._book = _Storage(max(capacity // (k.BLOCK // 2), 2))
         self._st = k.new_state(self._rule.code)
         self._last_starts = np.zeros(1, np.int64)
         self._pending: deque[dict[str, np.ndarray]] = deque(maxlen=_PENDING_EVENTS)
@@ -333,35 +327,35 @@ class OrderBook:
     @property
     def bid_levels(self) -> int:
         """Number of bid levels."""
-        return int(self._bid.sc[0]) if self.is_valid else 0
+        return self._book.levels(0) if self.is_valid else 0
 
     @property
     def ask_levels(self) -> int:
         """Number of ask levels."""
-        return int(self._ask.sc[0]) if self.is_valid else 0
+        return self._book.levels(1) if self.is_valid else 0
 
     @property
     def best_bid(self) -> float | None:
         """Best bid price, or None if the side is empty or the book invalid."""
-        top = self._bid.best() if self.is_valid else None
+        top = self._book.best(0) if self.is_valid else None
         return None if top is None else top[0]
 
     @property
     def best_ask(self) -> float | None:
         """Best ask price, or None if the side is empty or the book invalid."""
-        top = self._ask.best() if self.is_valid else None
+        top = self._book.best(1) if self.is_valid else None
         return None if top is None else -top[0]
 
     @property
     def best_bid_size(self) -> float | None:
         """Size at the best bid, or None."""
-        top = self._bid.best() if self.is_valid else None
+        top = self._book.best(0) if self.is_valid else None
         return None if top is None else top[1]
 
     @property
     def best_ask_size(self) -> float | None:
         """Size at the best ask, or None."""
-        top = self._ask.best() if self.is_valid else None
+        top = self._book.best(1) if self.is_valid else None
         return None if top is None else top[1]
 
     @property
@@ -380,7 +374,7 @@ class OrderBook:
         """Return ``(prices, sizes)`` of the best ``n`` bids (all if None), best first."""
         if not self.is_valid:
             return np.empty(0), np.empty(0)
-        keys, sizes = self._bid.flat()
+        keys, sizes = self._book.flat(0)
         m = len(keys) if n is None else min(n, len(keys))
         return keys[len(keys) - m :][::-1].copy(), sizes[len(keys) - m :][::-1].copy()
 
@@ -388,7 +382,7 @@ class OrderBook:
         """Return ``(prices, sizes)`` of the best ``n`` asks (all if None), best first."""
         if not self.is_valid:
             return np.empty(0), np.empty(0)
-        keys, sizes = self._ask.flat()
+        keys, sizes = self._book.flat(1)
         m = len(keys) if n is None else min(n, len(keys))
         return -keys[len(keys) - m :][::-1], sizes[len(keys) - m :][::-1].copy()
 
@@ -556,8 +550,7 @@ class OrderBook:
         done = start_event
         while True:
             done = k.replay(  # type: ignore[call-arg]
-                *self._bid.arrays(),  # type: ignore[arg-type]
-                *self._ask.arrays(),
+                *self._book.arrays(),  # type: ignore[arg-type]
                 self._st,
                 self._rule.code,
                 ts,
@@ -586,8 +579,7 @@ class OrderBook:
         return out_ts, out_seq, out_book_id, out_status, out_valid, out_bbo, out_top
 
     def _grow(self, need: int) -> None:
-        self._bid.grow(need)
-        self._ask.grow(need)
+        self._book.grow(need)
 
     # ------------------------------------------------------------------ queries
 
@@ -620,8 +612,8 @@ class OrderBook:
         mid = self._require_mid()
         lo = mid * (1.0 - bp / 1e4)
         hi = mid * (1.0 + bp / 1e4)
-        bk, bsz = self._bid.flat()
-        ak, asz = self._ask.flat()
+        bk, bsz = self._book.flat(0)
+        ak, asz = self._book.flat(1)
         bid_sz = k.side_depth(bk, bsz, len(bk), lo)
         ask_sz = k.side_depth(ak, asz, len(ak), -hi)
         bp_, bs = self.bids()
@@ -653,10 +645,10 @@ class OrderBook:
         require_positive("size", size)
         mid = self._require_mid()
         if side is Side.BUY:
-            keys, sizes = self._ask.flat()
+            keys, sizes = self._book.flat(1)
             filled, notional, last, used = k.side_walk(keys, sizes, len(keys), size)
         else:
-            keys, sizes = self._bid.flat()
+            keys, sizes = self._book.flat(0)
             filled, notional, last, used = k.side_walk(keys, sizes, len(keys), size)
         vwap = notional / filled if filled > 0 else math.nan
         impact_bp = side.sign * (vwap / mid - 1.0) * 1e4
@@ -683,8 +675,8 @@ class OrderBook:
         (0.5, 0.3333333333333333)
         """
         self._require_mid()
-        _, bsz = self._bid.flat()
-        _, asz = self._ask.flat()
+        _, bsz = self._book.flat(0)
+        _, asz = self._book.flat(1)
         out = []
         for lv in levels:
             if isinstance(lv, bool) or not isinstance(lv, int) or lv < 1:
@@ -705,8 +697,8 @@ class OrderBook:
         100.5
         """
         self._require_mid()
-        b, bs = self._bid.best() or (math.nan, math.nan)
-        a, as_ = self._ask.best() or (math.nan, math.nan)
+        b, bs = self._book.best(0) or (math.nan, math.nan)
+        a, as_ = self._book.best(1) or (math.nan, math.nan)
         a = -a
         return (b * as_ + a * bs) / (bs + as_)
 
@@ -723,7 +715,8 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
     missing = [c for c in need if c not in deltas.columns]
     if missing:
         raise DataError(f"book_deltas frame lacks columns {missing} needed by rule {rule.value}")
-    if "instrument_id" in deltas.columns and deltas["instrument_id"].n_unique() > 1:
+    inst = deltas["instrument_id"] if "instrument_id" in deltas.columns else None
+    if inst is not None and len(inst) and not (inst == inst[0]).all():
         raise DataError(
             "book_deltas frame holds several instruments "
             f"{deltas['instrument_id'].unique().to_list()[:5]}; replay one instrument per book",

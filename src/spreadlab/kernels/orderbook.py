@@ -86,6 +86,7 @@ __all__ = [
     "event_starts",
     "event_starts_py",
     "new_state",
+    "new_storage",
     "replay",
     "replay_py",
     "side_depth",
@@ -138,165 +139,41 @@ def new_state(rule: int) -> IntArray:
     return st
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- storage
+#
+# Both sides live in stacked arrays indexed by ``s`` (0 = bids, 1 = asks):
+# ``K[s, b, :]``/``S[s, b, :]`` keys and sizes of block ``b``, ``cnt[s, b]``
+# its level count, ``dr[s, :]``/``dmax[s, :]`` the directory (block ids in key
+# order and each block's largest key), ``free[s, :]`` unused block ids, and
+# ``sc[s] = (levels, directory length, free blocks)``. The hot loop
+# (:func:`_apply_rows`) is one function body: passing many arrays to a helper
+# per row costs more than the update itself.
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _alloc(free: IntArray, sc: IntArray) -> int:
-    sc[2] -= 1
-    return free[sc[2]]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _release(free: IntArray, sc: IntArray, blk: int) -> None:
-    free[sc[2]] = blk
-    sc[2] += 1
+def new_storage(blocks: int) -> tuple[np.ndarray, ...]:
+    """Return empty stacked storage ``(K, S, cnt, dr, dmax, free, sc)`` with ``blocks`` blocks per side."""
+    K = np.empty((2, blocks, BLOCK), dtype=np.float64)
+    S = np.empty((2, blocks, BLOCK), dtype=np.float64)
+    cnt = np.zeros((2, blocks), dtype=np.int64)
+    dr = np.zeros((2, blocks), dtype=np.int64)
+    dmax = np.zeros((2, blocks), dtype=np.float64)
+    free = np.zeros((2, blocks), dtype=np.int64)
+    sc = np.zeros((2, 3), dtype=np.int64)
+    for side in range(2):
+        side_reset(cnt, free, sc, side)
+    return K, S, cnt, dr, dmax, free, sc
 
 
 @njit(cache=True, nogil=True)
-def side_reset(cnt: IntArray, free: IntArray, sc: IntArray) -> None:
-    """Empty a side: every block back on the free list."""
-    c = cnt.shape[0]
+def side_reset(cnt: IntArray, free: IntArray, sc: IntArray, s: int) -> None:
+    """Empty side ``s``: every block back on the free list."""
+    c = cnt.shape[1]
     for i in range(c):
-        free[i] = c - 1 - i
-        cnt[i] = 0
-    sc[0] = 0
-    sc[1] = 0
-    sc[2] = c
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _dir_remove(dr: IntArray, dmax: FloatArray, sc: IntArray, j: int) -> None:
-    nd = sc[1]
-    for t in range(j, nd - 1):
-        dr[t] = dr[t + 1]
-        dmax[t] = dmax[t + 1]
-    sc[1] = nd - 1
-
-
-@njit(cache=True, nogil=True)
-def _side_set(
-    K: FloatArray,
-    S: FloatArray,
-    cnt: IntArray,
-    dr: IntArray,
-    dmax: FloatArray,
-    free: IntArray,
-    sc: IntArray,
-    key: float,
-    size: float,
-) -> None:
-    """Set level ``key`` of one side to ``size`` (0 deletes it)."""
-    nd = sc[1]
-    # directory position: the first block whose max key is >= key (the last block if none)
-    if nd == 0:
-        if size <= 0.0:
-            return
-        blk = _alloc(free, sc)
-        cnt[blk] = 0
-        dr[0] = blk
-        dmax[0] = key
-        sc[1] = 1
-        nd = 1
-        j = 0
-    elif dmax[nd - 1] < key:
-        j = nd - 1
-    else:
-        lo = 0
-        hi = nd - 1
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if dmax[mid] < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        j = lo
-    blk = dr[j]
-    n = cnt[blk]
-    lo = 0
-    hi = n
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if K[blk, mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < n and K[blk, lo] == key:
-        if size > 0.0:
-            S[blk, lo] = size
-            return
-        for t in range(lo, n - 1):
-            K[blk, t] = K[blk, t + 1]
-            S[blk, t] = S[blk, t + 1]
-        n -= 1
-        cnt[blk] = n
-        sc[0] -= 1
-        if n == 0:
-            _dir_remove(dr, dmax, sc, j)
-            _release(free, sc, blk)
-        else:
-            dmax[j] = K[blk, n - 1]
-        return
-    if size <= 0.0:
-        return
-    if n == BLOCK:  # split: the upper half moves to a new block right after this one
-        half = BLOCK // 2
-        nb = _alloc(free, sc)
-        for t in range(half, BLOCK):
-            K[nb, t - half] = K[blk, t]
-            S[nb, t - half] = S[blk, t]
-        cnt[nb] = BLOCK - half
-        cnt[blk] = half
-        nd = sc[1]
-        for t in range(nd, j + 1, -1):
-            dr[t] = dr[t - 1]
-            dmax[t] = dmax[t - 1]
-        dr[j + 1] = nb
-        dmax[j + 1] = K[nb, BLOCK - half - 1]
-        dmax[j] = K[blk, half - 1]
-        sc[1] = nd + 1
-        if lo > half or (lo == half and key > K[blk, half - 1]):
-            blk = nb
-            j = j + 1
-            lo -= half
-        n = cnt[blk]
-    for t in range(n, lo, -1):
-        K[blk, t] = K[blk, t - 1]
-        S[blk, t] = S[blk, t - 1]
-    K[blk, lo] = key
-    S[blk, lo] = size
-    cnt[blk] = n + 1
-    sc[0] += 1
-    if lo == n:
-        dmax[j] = key
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _side_best(K: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray) -> float:
-    blk = dr[sc[1] - 1]
-    return K[blk, cnt[blk] - 1]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _side_best_size(S: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray) -> float:
-    blk = dr[sc[1] - 1]
-    return S[blk, cnt[blk] - 1]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _side_pop_best(
-    K: FloatArray, cnt: IntArray, dr: IntArray, dmax: FloatArray, free: IntArray, sc: IntArray
-) -> None:
-    j = sc[1] - 1
-    blk = dr[j]
-    n = cnt[blk] - 1
-    cnt[blk] = n
-    sc[0] -= 1
-    if n == 0:
-        sc[1] = j
-        _release(free, sc, blk)
-    else:
-        dmax[j] = K[blk, n - 1]
+        free[s, i] = c - 1 - i
+        cnt[s, i] = 0
+    sc[s, 0] = 0
+    sc[s, 1] = 0
+    sc[s, 2] = c
 
 
 @njit(cache=True, nogil=True)
@@ -308,11 +185,12 @@ def _side_load(
     dmax: FloatArray,
     free: IntArray,
     sc: IntArray,
+    s: int,
     keys: FloatArray,
     sizes: FloatArray,
 ) -> None:
-    """Replace a side by ``keys``/``sizes`` (any order; the last of equal keys wins)."""
-    side_reset(cnt, free, sc)
+    """Replace side ``s`` by ``keys``/``sizes`` (any order; the last of equal keys wins)."""
+    side_reset(cnt, free, sc, s)
     n = keys.shape[0]
     if n == 0:
         return
@@ -323,35 +201,184 @@ def _side_load(
         o = order[i]
         if i + 1 < n and keys[order[i + 1]] == keys[o]:
             continue  # a later row with the same price wins
-        if blk < 0 or cnt[blk] == fill:
-            blk = _alloc(free, sc)
-            cnt[blk] = 0
-            dr[sc[1]] = blk
-            sc[1] += 1
-        c = cnt[blk]
-        K[blk, c] = keys[o]
-        S[blk, c] = sizes[o]
-        cnt[blk] = c + 1
-        dmax[sc[1] - 1] = keys[o]
-        sc[0] += 1
+        if blk < 0 or cnt[s, blk] == fill:
+            sc[s, 2] -= 1
+            blk = free[s, sc[s, 2]]
+            cnt[s, blk] = 0
+            dr[s, sc[s, 1]] = blk
+            sc[s, 1] += 1
+        c = cnt[s, blk]
+        K[s, blk, c] = keys[o]
+        S[s, blk, c] = sizes[o]
+        cnt[s, blk] = c + 1
+        dmax[s, sc[s, 1] - 1] = keys[o]
+        sc[s, 0] += 1
 
 
 @njit(cache=True, nogil=True)
 def side_flat(
-    K: FloatArray, S: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray
+    K: FloatArray, S: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray, s: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Return all levels of a side as flat ``(keys, sizes)`` sorted ascending (best last)."""
-    n = sc[0]
+    """Return all levels of side ``s`` as flat ``(keys, sizes)`` sorted ascending (best last)."""
+    n = sc[s, 0]
     keys = np.empty(n, dtype=np.float64)
     sizes = np.empty(n, dtype=np.float64)
     m = 0
-    for j in range(sc[1]):
-        blk = dr[j]
-        for t in range(cnt[blk]):
-            keys[m] = K[blk, t]
-            sizes[m] = S[blk, t]
+    for j in range(sc[s, 1]):
+        blk = dr[s, j]
+        for t in range(cnt[s, blk]):
+            keys[m] = K[s, blk, t]
+            sizes[m] = S[s, blk, t]
             m += 1
     return keys, sizes
+
+
+@njit(cache=True, nogil=True)
+def _apply_rows(
+    K: FloatArray,
+    S: FloatArray,
+    cnt: IntArray,
+    dr: IntArray,
+    dmax: FloatArray,
+    free: IntArray,
+    sc: IntArray,
+    st: IntArray,
+    side: np.ndarray,
+    price: FloatArray,
+    size: FloatArray,
+    r0: int,
+    r1: int,
+) -> None:
+    """Apply the level rows ``r0:r1`` of one diff with the uncrossing rule (see the module doc)."""
+    half = BLOCK // 2
+    for r in range(r0, r1):
+        sd = side[r]
+        if sd == 0:
+            continue
+        size_r = size[r]
+        if sd > 0:
+            s = 0
+            key = price[r]
+        else:
+            s = 1
+            key = -price[r]
+        # ---- set level ``key`` of side ``s`` to ``size_r``
+        nd = sc[s, 1]
+        skip = False
+        j = 0
+        if nd == 0:
+            if size_r <= 0.0:
+                skip = True
+            else:
+                sc[s, 2] -= 1
+                blk0 = free[s, sc[s, 2]]
+                cnt[s, blk0] = 0
+                dr[s, 0] = blk0
+                dmax[s, 0] = key
+                sc[s, 1] = 1
+                nd = 1
+        elif dmax[s, nd - 1] < key:
+            j = nd - 1
+        else:
+            lo = 0
+            hi = nd - 1
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if dmax[s, mid] < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            j = lo
+        if not skip:
+            blk = dr[s, j]
+            n = cnt[s, blk]
+            lo = 0
+            hi = n
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if K[s, blk, mid] < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < n and K[s, blk, lo] == key:
+                if size_r > 0.0:
+                    S[s, blk, lo] = size_r
+                else:
+                    for t in range(lo, n - 1):
+                        K[s, blk, t] = K[s, blk, t + 1]
+                        S[s, blk, t] = S[s, blk, t + 1]
+                    n -= 1
+                    cnt[s, blk] = n
+                    sc[s, 0] -= 1
+                    if n == 0:  # drop the block from the directory
+                        nd = sc[s, 1]
+                        for t in range(j, nd - 1):
+                            dr[s, t] = dr[s, t + 1]
+                            dmax[s, t] = dmax[s, t + 1]
+                        sc[s, 1] = nd - 1
+                        free[s, sc[s, 2]] = blk
+                        sc[s, 2] += 1
+                    else:
+                        dmax[s, j] = K[s, blk, n - 1]
+            elif size_r > 0.0:
+                if n == BLOCK:  # split: the upper half moves to a new block right after this one
+                    sc[s, 2] -= 1
+                    nb = free[s, sc[s, 2]]
+                    for t in range(half, BLOCK):
+                        K[s, nb, t - half] = K[s, blk, t]
+                        S[s, nb, t - half] = S[s, blk, t]
+                    cnt[s, nb] = BLOCK - half
+                    cnt[s, blk] = half
+                    nd = sc[s, 1]
+                    for t in range(nd, j + 1, -1):
+                        dr[s, t] = dr[s, t - 1]
+                        dmax[s, t] = dmax[s, t - 1]
+                    dr[s, j + 1] = nb
+                    dmax[s, j + 1] = K[s, nb, BLOCK - half - 1]
+                    dmax[s, j] = K[s, blk, half - 1]
+                    sc[s, 1] = nd + 1
+                    if lo >= half:
+                        blk = nb
+                        j = j + 1
+                        lo -= half
+                    n = cnt[s, blk]
+                for t in range(n, lo, -1):
+                    K[s, blk, t] = K[s, blk, t - 1]
+                    S[s, blk, t] = S[s, blk, t - 1]
+                K[s, blk, lo] = key
+                S[s, blk, lo] = size_r
+                cnt[s, blk] = n + 1
+                sc[s, 0] += 1
+                if lo == n:
+                    dmax[s, j] = key
+        # ---- uncross: a new level removes the far side's levels at or through it
+        if size_r > 0.0:
+            o = 1 - s
+            while sc[o, 1] > 0:
+                jo = sc[o, 1] - 1
+                bo = dr[o, jo]
+                no = cnt[o, bo]
+                if -K[o, bo, no - 1] > key:
+                    break
+                no -= 1
+                cnt[o, bo] = no
+                sc[o, 0] -= 1
+                st[ST_UNCROSSED] += 1
+                if no == 0:
+                    sc[o, 1] = jo
+                    free[o, sc[o, 2]] = bo
+                    sc[o, 2] += 1
+                else:
+                    dmax[o, jo] = K[o, bo, no - 1]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _best(
+    K: FloatArray, S: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray, s: int
+) -> tuple[float, float]:
+    blk = dr[s, sc[s, 1] - 1]
+    t = cnt[s, blk] - 1
+    return K[s, blk, t], S[s, blk, t]
 
 
 # --------------------------------------------------------------------------- events
@@ -411,64 +438,14 @@ def _check_sequence(st: IntArray, rule: int, first: int, last: int, prev: int) -
 
 
 @njit(cache=True, nogil=True)
-def _apply_rows(
-    bK: FloatArray,
-    bS: FloatArray,
-    bcnt: IntArray,
-    bdr: IntArray,
-    bdmax: FloatArray,
-    bfree: IntArray,
-    bsc: IntArray,
-    aK: FloatArray,
-    aS: FloatArray,
-    acnt: IntArray,
-    adr: IntArray,
-    admax: FloatArray,
-    afree: IntArray,
-    asc: IntArray,
-    st: IntArray,
-    side: np.ndarray,
-    price: FloatArray,
-    size: FloatArray,
-    r0: int,
-    r1: int,
-) -> None:
-    """Apply the level rows ``r0:r1`` of one diff with the uncrossing rule."""
-    for r in range(r0, r1):
-        sd = side[r]
-        sz = size[r]
-        if sd > 0:
-            key = price[r]
-            _side_set(bK, bS, bcnt, bdr, bdmax, bfree, bsc, key, sz)
-            if sz > 0.0:
-                while asc[1] > 0 and -_side_best(aK, acnt, adr, asc) <= key:
-                    _side_pop_best(aK, acnt, adr, admax, afree, asc)
-                    st[ST_UNCROSSED] += 1
-        elif sd < 0:
-            key = -price[r]
-            _side_set(aK, aS, acnt, adr, admax, afree, asc, key, sz)
-            if sz > 0.0:
-                while bsc[1] > 0 and _side_best(bK, bcnt, bdr, bsc) >= -key:
-                    _side_pop_best(bK, bcnt, bdr, bdmax, bfree, bsc)
-                    st[ST_UNCROSSED] += 1
-
-
-@njit(cache=True, nogil=True)
 def replay(
-    bK: FloatArray,
-    bS: FloatArray,
-    bcnt: IntArray,
-    bdr: IntArray,
-    bdmax: FloatArray,
-    bfree: IntArray,
-    bsc: IntArray,
-    aK: FloatArray,
-    aS: FloatArray,
-    acnt: IntArray,
-    adr: IntArray,
-    admax: FloatArray,
-    afree: IntArray,
-    asc: IntArray,
+    K: FloatArray,
+    S: FloatArray,
+    cnt: IntArray,
+    dr: IntArray,
+    dmax: FloatArray,
+    free: IntArray,
+    sc: IntArray,
     st: IntArray,
     rule: int,
     ts: IntArray,
@@ -492,10 +469,7 @@ def replay(
 ) -> int:
     """Apply events ``e0, e0+1, ...`` and record the book after each one.
 
-    A side is given as ``K, S`` (keys and sizes, shape ``(C, BLOCK)``),
-    ``cnt`` (levels per block), ``dr``/``dmax`` (the directory: block ids in
-    key order and each one's largest key), ``free`` (unused block ids) and
-    ``sc = (levels, directory length, free blocks)``.
+    The book is the stacked storage of :func:`new_storage`.
 
     ``starts`` comes from :func:`event_starts`. ``out_bbo[e]`` holds
     ``(bid, bid_size, ask, ask_size)`` after event ``e`` (NaN where the side is
@@ -514,7 +488,7 @@ def replay(
     the sides ran out of blocks: ``st[ST_NEED]`` is the number of blocks needed.
     """
     n_events = starts.shape[0] - 1
-    cap = bcnt.shape[0]
+    cap = cnt.shape[1]
     nan = np.nan
     for e in range(e0, n_events):
         r0 = starts[e]
@@ -535,7 +509,7 @@ def replay(
             short = need > cap
         else:
             need = cap + (r1 - r0)
-            short = bsc[2] < r1 - r0 or asc[2] < r1 - r0
+            short = sc[0, 2] < r1 - r0 or sc[1, 2] < r1 - r0
         if short:
             st[ST_NEED] = need
             return e
@@ -564,8 +538,8 @@ def replay(
                         ak[na] = -price[r]
                         as_[na] = size[r]
                         na += 1
-            _side_load(bK, bS, bcnt, bdr, bdmax, bfree, bsc, bk, bs)
-            _side_load(aK, aS, acnt, adr, admax, afree, asc, ak, as_)
+            _side_load(K, S, cnt, dr, dmax, free, sc, 0, bk, bs)
+            _side_load(K, S, cnt, dr, dmax, free, sc, 1, ak, as_)
             st[ST_SNAPSHOTS] += 1
             st[ST_LAST] = seq[r0]
             st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
@@ -575,28 +549,20 @@ def replay(
                 q1 = starts[b + 1]
                 res = _check_sequence(st, rule, first_seq[q0], seq[q0], prev_seq[q0])
                 if res == EV_APPLIED:
-                    _apply_rows(
-                        bK, bS, bcnt, bdr, bdmax, bfree, bsc,
-                        aK, aS, acnt, adr, admax, afree, asc,
-                        st, side, price, size, q0, q1,
-                    )  # fmt: skip
+                    _apply_rows(K, S, cnt, dr, dmax, free, sc, st, side, price, size, q0, q1)
                     st[ST_LAST] = seq[q0]
                     st[ST_STATUS] = STATUS_SYNCED
                     st[ST_BUFFERED] += 1
                 elif res == EV_GAP:
                     st[ST_GAPS] += 1
                     st[ST_STATUS] = STATUS_UNSYNCED
-                    side_reset(bcnt, bfree, bsc)
-                    side_reset(acnt, afree, asc)
+                    side_reset(cnt, free, sc, 0)
+                    side_reset(cnt, free, sc, 1)
                     break
         else:
             outcome = _check_sequence(st, rule, first_seq[r0], seq[r0], prev_seq[r0])
             if outcome == EV_APPLIED:
-                _apply_rows(
-                    bK, bS, bcnt, bdr, bdmax, bfree, bsc,
-                    aK, aS, acnt, adr, admax, afree, asc,
-                    st, side, price, size, r0, r1,
-                )  # fmt: skip
+                _apply_rows(K, S, cnt, dr, dmax, free, sc, st, side, price, size, r0, r1)
                 st[ST_APPLIED] += 1
                 st[ST_LAST] = seq[r0]
                 st[ST_STATUS] = STATUS_SYNCED
@@ -607,31 +573,31 @@ def replay(
             else:  # gap: never keep a wrong book
                 st[ST_GAPS] += 1
                 st[ST_STATUS] = STATUS_UNSYNCED
-                side_reset(bcnt, bfree, bsc)
-                side_reset(acnt, afree, asc)
+                side_reset(cnt, free, sc, 0)
+                side_reset(cnt, free, sc, 1)
         valid = st[ST_STATUS] != STATUS_UNSYNCED
         out_ts[e] = ts[r0]
         out_seq[e] = seq[r0]
         out_book_id[e] = st[ST_LAST] if valid else -1
         out_status[e] = outcome
         out_valid[e] = valid
-        if valid and bsc[1] > 0:
-            out_bbo[e, 0] = _side_best(bK, bcnt, bdr, bsc)
-            out_bbo[e, 1] = _side_best_size(bS, bcnt, bdr, bsc)
+        if valid and sc[0, 1] > 0:
+            out_bbo[e, 0], out_bbo[e, 1] = _best(K, S, cnt, dr, sc, 0)
         else:
             out_bbo[e, 0] = nan
             out_bbo[e, 1] = nan
-        if valid and asc[1] > 0:
-            out_bbo[e, 2] = -_side_best(aK, acnt, adr, asc)
-            out_bbo[e, 3] = _side_best_size(aS, acnt, adr, asc)
+        if valid and sc[1, 1] > 0:
+            akey, asize = _best(K, S, cnt, dr, sc, 1)
+            out_bbo[e, 2] = -akey
+            out_bbo[e, 3] = asize
         else:
             out_bbo[e, 2] = nan
             out_bbo[e, 3] = nan
         if top_n > 0:
-            _write_top(bK, bS, bcnt, bdr, bsc, valid, 1.0, out_top, e, 0, top_n)
-            _write_top(aK, aS, acnt, adr, asc, valid, -1.0, out_top, e, 2, top_n)
-    st[ST_NBID] = bsc[0]
-    st[ST_NASK] = asc[0]
+            _write_top(K, S, cnt, dr, sc, 0, valid, 1.0, out_top, e, 0, top_n)
+            _write_top(K, S, cnt, dr, sc, 1, valid, -1.0, out_top, e, 2, top_n)
+    st[ST_NBID] = sc[0, 0]
+    st[ST_NASK] = sc[1, 0]
     st[ST_NEED] = 0
     return n_events
 
@@ -643,6 +609,7 @@ def _write_top(
     cnt: IntArray,
     dr: IntArray,
     sc: IntArray,
+    s: int,
     valid: bool,
     sign: float,
     out_top: FloatArray,
@@ -652,13 +619,13 @@ def _write_top(
 ) -> None:
     i = 0
     if valid:
-        for j in range(sc[1] - 1, -1, -1):
-            blk = dr[j]
-            for t in range(cnt[blk] - 1, -1, -1):
+        for j in range(sc[s, 1] - 1, -1, -1):
+            blk = dr[s, j]
+            for t in range(cnt[s, blk] - 1, -1, -1):
                 if i >= top_n:
                     return
-                out_top[e, row, i] = sign * K[blk, t]
-                out_top[e, row + 1, i] = S[blk, t]
+                out_top[e, row, i] = sign * K[s, blk, t]
+                out_top[e, row + 1, i] = S[s, blk, t]
                 i += 1
     while i < top_n:
         out_top[e, row, i] = np.nan

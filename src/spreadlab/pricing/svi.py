@@ -356,17 +356,23 @@ def _constrained(
         return np.asarray(res.x, dtype=np.float64), str(res.message)
 
     p, msg = run(x0)
-    if _feasible(p, dense):
+    # accept the constrained optimum near the unconstrained one; otherwise also try a nearly flat,
+    # arbitrage-free start at the mean total variance and keep the better feasible fit
+    loose = obj(p0) + 0.0001 * k.size  # 1 vol point RMS above the unconstrained fit
+    ok = _feasible(p, dense)
+    if ok and obj(p) <= loose:
         return p, "SLSQP with g(k) >= 0"
-    # second try from a nearly flat, arbitrage-free smile at the mean total variance
     w_mean = float(np.mean(v * v * t))
     span = float(k.max() - k.min())
     sig0 = min(max(0.5 * span, 0.01), float(ub[4]))
     b0 = min(0.1 * w_mean / sig0, 0.5)
     flat = np.clip(np.array([w_mean - b0 * sig0, b0, 0.0, float(np.median(k)), sig0]), lb, ub)
     p2, _ = run(flat)
-    if _feasible(p2, dense):
+    ok2 = _feasible(p2, dense)
+    if ok2 and (not ok or obj(p2) < obj(p)):
         return p2, "SLSQP with g(k) >= 0 (flat start)"
+    if ok:
+        return p, "SLSQP with g(k) >= 0"
     return p, f"SLSQP: {msg}"
 
 

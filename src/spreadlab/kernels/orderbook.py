@@ -280,26 +280,17 @@ def _apply_rows(
         elif dmax[s, nd - 1] < key:
             j = nd - 1
         else:
-            lo = 0
-            hi = nd - 1
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if dmax[s, mid] < key:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            j = lo
+            # branch-free count (vectorised): the first block whose max key is >= key
+            c = 0
+            for t in range(nd):
+                c += dmax[s, t] < key
+            j = c
         if not skip:
             blk = dr[s, j]
             n = cnt[s, blk]
             lo = 0
-            hi = n
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if K[s, blk, mid] < key:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            for t in range(n):
+                lo += K[s, blk, t] < key
             if lo < n and K[s, blk, lo] == key:
                 if size_r > 0.0:
                     S[s, blk, lo] = size_r

@@ -7,11 +7,13 @@ the best level last. The key of a bid is its price, the key of an ask is
 minus its price, so one set of routines serves both sides. The sequence is
 cut into blocks of at most ``BLOCK`` levels (a two-level B-tree): a
 directory lists the blocks in key order with each block's largest key. A
-level is found by two binary searches (directory, then block), O(log n);
-inserting or deleting shifts at most ``BLOCK`` entries inside one block (a
-full block splits in two, an emptied block is freed), so updates deep in a
-1000-level book cost no more than updates at the top. The best level is the
-last entry of the last block: O(1).
+level is found by two branch-free counts (``sum(dmax < key)`` over the
+directory, then ``sum(K < key)`` inside the block; both vectorise), O(n / B +
+B); inserting or deleting shifts at most ``BLOCK`` entries inside one block
+(a full block splits in two, an emptied block is freed), so updates deep in
+a 1000-level book cost no more than updates at the top. The best level is
+the last entry of the last block: O(1). No tick size is needed: keys are
+the venue's float prices, compared exactly.
 
 Deltas
 ------

@@ -19,6 +19,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from benchmarks.harness import Context  # noqa: E402
+from benchmarks.render import render  # noqa: E402
 
 
 def main() -> int:
@@ -48,6 +49,7 @@ def main() -> int:
         previous = [r for r in json.loads(args.out.read_text()) if r["benchmark"] not in kept]
     all_records = previous + records
     args.out.write_text(json.dumps(all_records, indent=2) + "\n")
+    render(all_records, args.out.with_name("RESULTS.md"))
     table = Table(title="spreadlab vs peers (ratio > 1: spreadlab faster)")
     for col in ("benchmark", "unit", "spreadlab", "peer", "peer value", "ratio"):
         table.add_column(col)

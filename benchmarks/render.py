@@ -1,0 +1,50 @@
+"""Render ``benchmarks/RESULTS.md`` from ``benchmarks/results.json`` (called by ``run.py``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HEADER = """# Benchmark results
+
+Written by `make bench` (`benchmarks/run.py`) from `benchmarks/results.json`: every
+benchmark runs spreadlab and its peer tools on the same work in one run, each peer in
+its own virtual environment (`.bench-venvs/<peer>`, requirements in
+`benchmarks/peers.toml`), exchanging data through files. The ratio is spreadlab's
+speed over the peer's: above 1, spreadlab is faster. Each benchmark's module
+docstring states the exact work and what is checked equal between the tools.
+
+The figures are from the shared 2-core development machine; other processes were
+running during some of them, so small ratios can move by tens of percent between runs.
+"""
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def render(records: list[dict], out: Path) -> None:
+    """Write the Markdown table of ``records`` to ``out``."""
+    lines = [HEADER]
+    machines = {json.dumps(r["machine"], sort_keys=True) for r in records}
+    for m in sorted(machines):
+        d = json.loads(m)
+        lines.append(f"Machine: {d['cpu']}, {d['cores']} cores, Python {d['python']}, {d['platform']}.\n")
+    lines.append("| benchmark | work | unit | spreadlab | peer (version) | peer | ratio |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for r in records:
+        sl = f"{_fmt(r['spreadlab']['value'])} (spreadlab {r['spreadlab']['version']})"
+        peers = r["peers"] or {"—": {"value": float("nan"), "ratio": float("nan"), "version": ""}}
+        for name, p in peers.items():
+            ver = f" {p.get('version', '')}" if p.get("version") else ""
+            lines.append(
+                f"| {r['benchmark']} | {r['work']} | {r['unit']} | {sl} | {name}{ver} | "
+                f"{_fmt(p['value'])} | {p['ratio']:.2f}x |"
+            )
+    out.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    render(json.loads((ROOT / "benchmarks" / "results.json").read_text()), ROOT / "benchmarks" / "RESULTS.md")

@@ -41,6 +41,7 @@ _SCHEMAS: dict[EventKind, dict[str, pl.DataType]] = {
         "ask": pl.Float64(),
         "bid_size": pl.Float64(),
         "ask_size": pl.Float64(),
+        "sequence": pl.Int64(),  # venue update id where the feed has one (Binance bookTicker u)
     },
     EventKind.TRADES: {
         **_COMMON,
@@ -56,6 +57,9 @@ _SCHEMAS: dict[EventKind, dict[str, pl.DataType]] = {
         "size": pl.Float64(),
         "sequence": pl.Int64(),
         "is_snapshot": pl.Boolean(),
+        # Binance diff-depth ids kept so a replay can check the sequence: U and (futures) pu
+        "first_sequence": pl.Int64(),
+        "prev_sequence": pl.Int64(),
     },
     EventKind.BOOK_SNAPSHOTS: {
         **_COMMON,

@@ -171,7 +171,9 @@ def test_binance_archives_with_and_without_header_ms_and_us(tmp_path):
         "update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time\n"
         "3755412345,42313.9,1.2,42314.0,3.4,1704067200001,1704067200003\n")  # fmt: skip
     q = pl.concat([b.frame for b in read_binance_archive(bt, venue="BINANCE_USDM")])
-    assert q.row(0)[3:] == (42313.9, 42314.0, 1.2, 3.4) and q["ts_recv"][0] == 1704067200003 * 10**6
+    assert (
+        q.row(0)[3:] == (42313.9, 42314.0, 1.2, 3.4, 3755412345) and q["ts_recv"][0] == 1704067200003 * 10**6
+    )
     assert detect_format(bt) is ImportFormat.BINANCE_ARCHIVE
 
 

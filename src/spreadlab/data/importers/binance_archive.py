@@ -82,7 +82,7 @@ _DTYPES: dict[str, pl.DataType] = {
     "best_bid_price": _F, "best_bid_qty": _F, "best_ask_price": _F, "best_ask_qty": _F,
     "transaction_time": _S, "event_time": _S, "calc_time": _S, "funding_interval_hours": pl.Int64(),
     "last_funding_rate": _F, "symbol": _S, "timestamp": _S, "last_update_id": pl.Int64(), "side": _S,
-    "update_type": _S,
+    "update_type": _S, "first_update_id": pl.Int64(), "pu": pl.Int64(),
 }  # fmt: skip
 _TIME_COL = {"klines": "open_time", "aggTrades": "transact_time", "trades": "time",
              "bookTicker": "transaction_time", "fundingRate": "calc_time", "depth": "timestamp"}  # fmt: skip
@@ -214,6 +214,7 @@ def read_binance_archive(
                 *base, "ts_recv", pl.col("best_bid_price").alias("bid"),
                 pl.col("best_ask_price").alias("ask"),
                 pl.col("best_bid_qty").alias("bid_size"), pl.col("best_ask_qty").alias("ask_size"),
+                pl.col("update_id").alias("sequence"),
             )  # fmt: skip
             yield make_batch(
                 EventKind.QUOTES, out, rows_read=chunk.rows_read, quarantine=quarantine, line=lines
@@ -238,6 +239,7 @@ def read_binance_archive(
                 *base, pl.col("ts_event").alias("ts_recv"), pl.col("side_code").alias("side"), "price",
                 pl.col("qty").alias("size"), pl.col("last_update_id").alias("sequence"),
                 (pl.col("update_type") == "snap").alias("is_snapshot"),
+                pl.col("first_update_id").alias("first_sequence"), pl.col("pu").alias("prev_sequence"),
             )  # fmt: skip
             yield make_batch(
                 EventKind.BOOK_DELTAS, out, rows_read=chunk.rows_read, quarantine=pl.concat([quarantine, q]),

@@ -23,18 +23,19 @@ T = TypeVar("T")
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as one line on stderr and return the exit (code 2) to raise."""
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+    sys.stderr.flush()
     return typer.Exit(code=2)
 
 
 def run_or_exit(fn: Callable[[], T]) -> T:
-    """Call ``fn``; a spreadlab error (or a missing file) becomes one line and exit code 2."""
+    """Call ``fn``; a spreadlab error, an OS error or a bad value becomes one line and exit code 2."""
     try:
         return fn()
     except SpreadlabError as exc:
         raise fail(str(exc)) from None
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        raise fail(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise fail(f"{type(exc).__name__}: {exc}") from None
 
 
 def print_json(obj: Any) -> None:

@@ -5,11 +5,9 @@ Errors print one line on stderr and exit with code 2 (no traceback).
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 import typer
@@ -17,10 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from spreadlab.cli._common import fail, print_json, run_or_exit
 from spreadlab.core.time import ns_to_iso
 from spreadlab.data.catalog import Catalog, ImportReport
 from spreadlab.data.importers.base import ImportFormat
-from spreadlab.errors import SpreadlabError
 
 __all__ = ["app"]
 
@@ -32,27 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-T = TypeVar("T")
 _PATHS = typer.Argument(..., metavar="PATH...", help="Files to import.")
 _CATALOG = typer.Option(..., "--catalog", "-c", help="Catalog folder (created on first import).")
-
-
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
-    return typer.Exit(code=2)
-
-
-def _run(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except SpreadlabError as exc:
-        raise _fail(str(exc)) from None
-    except (OSError, ValueError) as exc:
-        raise _fail(f"{type(exc).__name__}: {exc}") from None
-
-
-def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 
 @app.command("import")
@@ -72,7 +51,7 @@ def import_cmd(
     try:
         fmt_enum = ImportFormat(fmt)
     except ValueError:
-        raise _fail(
+        raise fail(
             f"FORMAT={fmt!r} is unknown; valid formats: {', '.join(f.value for f in ImportFormat)}"
         ) from None
     show = sys.stderr.isatty()
@@ -96,14 +75,14 @@ def import_cmd(
             speed = progress.tasks[task].speed if task < len(progress.tasks) else None
             progress.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
 
-        report = _run(
+        report = run_or_exit(
             lambda: Catalog(catalog).import_(
                 fmt_enum, paths, skip_bad=skip_bad, venue=venue, symbol=symbol, chunk_rows=chunk_rows,
                 progress=tick,
             )
         )  # fmt: skip
     if as_json:
-        _json(report.to_dict())
+        print_json(report.to_dict())
     else:
         _print_report(report)
 
@@ -130,10 +109,10 @@ def list_cmd(
 ) -> None:
     """List the instruments in the catalog with their kinds, row counts and time ranges."""
     if not (catalog / "catalog.duckdb").is_file():
-        raise _fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
-    df = _run(lambda: Catalog(catalog).instruments())
+        raise fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
+    df = run_or_exit(lambda: Catalog(catalog).instruments())
     if as_json:
-        _json(
+        print_json(
             [
                 {**r, "first": ns_to_iso(r["first_ts"]), "last": ns_to_iso(r["last_ts"])}
                 for r in df.iter_rows(named=True)
@@ -160,19 +139,19 @@ def show_cmd(
 ) -> None:
     """Show the stored rows of INSTRUMENT (first rows of each kind in the time range)."""
     if not (catalog / "catalog.duckdb").is_file():
-        raise _fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
+        raise fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
     cat = Catalog(catalog)
-    held = _run(cat.instruments)
+    held = run_or_exit(cat.instruments)
     kinds = held.filter(pl.col("instrument_id") == instrument)["kind"].to_list()
     if kind is not None:
         kinds = [k for k in kinds if k == kind]
     if not kinds:
-        raise _fail(f"instrument {instrument!r} has no {kind or 'data'} in {catalog}")
+        raise fail(f"instrument {instrument!r} has no {kind or 'data'} in {catalog}")
     t0: str | int | None = int(start) if start and start.isdigit() else start
     t1: str | int | None = int(end) if end and end.isdigit() else end
     result: dict[str, Any] = {}
     for k in kinds:
-        df = _run(lambda k=k: cat.query(k, [instrument], t0, t1))  # type: ignore[misc]
+        df = run_or_exit(lambda k=k: cat.query(k, [instrument], t0, t1))  # type: ignore[misc]
         shown = df if limit == 0 else df.head(limit)
         if as_json:
             result[k] = {"rows": df.height, "data": shown.to_dicts()}
@@ -181,4 +160,4 @@ def show_cmd(
             with pl.Config(tbl_rows=max(limit, 1) if limit else -1, tbl_cols=-1, tbl_width_chars=200):
                 Console().print(str(shown))
     if as_json:
-        _json(result)
+        print_json(result)

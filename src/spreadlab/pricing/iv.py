@@ -1,7 +1,7 @@
 """Implied volatility from option prices (public shell over :mod:`spreadlab.kernels.iv`).
 
 The kernel inverts Black-76 on the normalised out-of-the-money price with a
-bracketed Halley iteration (see :mod:`spreadlab.kernels.iv` for the
+bracketed third-order Householder iteration (see :mod:`spreadlab.kernels.iv` for the
 equations). Prices outside the no-arbitrage bounds do not raise: their vol is
 NaN and their :class:`IVStatus` says why.
 """

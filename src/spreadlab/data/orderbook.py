@@ -174,6 +174,8 @@ class BookReplay:
 
 _PENDING_EVENTS = 1000
 """Diff messages :meth:`OrderBook.apply_diff` keeps for re-application on top of a later snapshot."""
+_GRID_WINDOW = 1 << 19  # tick-grid slots per side for the fast bulk replay
+_GRID_SAMPLE = 4096  # level rows used to guess the tick
 
 _DELTA_COLUMNS = ("side", "price", "size", "sequence", "is_snapshot")
 
@@ -218,6 +220,12 @@ class _Storage:
 
     def flat(self, s: int) -> tuple[FloatArray, FloatArray]:
         return k.side_flat(self.K, self.S, self.cnt, self.dr, self.sc, s)  # type: ignore[no-any-return]
+
+    def load(self, s: int, keys: FloatArray, sizes: FloatArray) -> None:
+        need = len(keys) // (k.BLOCK // 2) + 2
+        if need > self.cnt.shape[1]:
+            self.grow(need)
+        k._side_load(*self.arrays(), s, keys, sizes)  # type: ignore[call-arg, arg-type]
 
     def grow(self, need: int) -> None:
         old = self.cnt.shape[1]
@@ -487,7 +495,12 @@ class OrderBook:
             raise ValidationError(f"top_n={top_n!r} must be an int >= 0")
         arrays = _delta_arrays(deltas, self._rule, time_column)
         before = self._st.copy()
-        ts_o, seq_o, book_id_o, status_o, valid_o, bbo, top = self._run(top_n=top_n, **arrays)  # type: ignore[arg-type]
+        grid = self._run_grid(arrays) if top_n == 0 else None
+        if grid is None:
+            ts_o, seq_o, book_id_o, status_o, valid_o, bbo, top = self._run(top_n=top_n, **arrays)  # type: ignore[arg-type]
+        else:
+            ts_o, seq_o, book_id_o, status_o, valid_o, bbo = grid
+            top = np.empty((len(ts_o), 4, 0))
         frame = pl.DataFrame(
             {
                 "ts": ts_o,
@@ -577,6 +590,60 @@ class OrderBook:
             self._grow(int(self._st[k.ST_NEED]))
         self._last_starts = starts
         return out_ts, out_seq, out_book_id, out_status, out_valid, out_bbo, out_top
+
+    def _run_grid(
+        self, arrays: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, FloatArray] | None:
+        """Replay from an empty book on a tick grid (:func:`spreadlab.kernels.orderbook.replay_grid`).
+
+        Return ``None`` (nothing changed) when the book is not empty or the
+        grid cannot hold the stream exactly; the caller then uses :meth:`_run`.
+        """
+        if self._book.levels(0) or self._book.levels(1):
+            return None
+        price = arrays["price"][arrays["side"] != 0][:_GRID_SAMPLE]
+        ticks = np.diff(np.unique(price))
+        if len(ticks) == 0:
+            return None
+        tick = float(ticks.min())
+        seq, is_snap, ts = arrays["seq"], arrays["is_snap"], arrays["ts"]
+        starts = k.event_starts(seq, is_snap, ts)
+        n_ev = len(starts) - 1
+        out = (
+            np.empty(n_ev, np.int64),
+            np.empty(n_ev, np.int64),
+            np.empty(n_ev, np.int64),
+            np.empty(n_ev, np.int8),
+            np.empty(n_ev, np.bool_),
+            np.empty((n_ev, 4), np.float64),
+        )
+        st = self._st.copy()
+        g = k.new_grid(_GRID_WINDOW)
+        done = k.replay_grid(  # type: ignore[call-arg]
+            *g,  # type: ignore[arg-type]
+            float(np.median(price)),
+            tick,
+            st,
+            self._rule.code,
+            ts,
+            arrays["side"],
+            arrays["price"],
+            arrays["size"],
+            seq,
+            arrays["first_seq"],
+            arrays["prev_seq"],
+            is_snap,
+            starts,
+            *out,
+        )
+        if done != n_ev:
+            return None
+        for s in range(2):
+            keys, sizes = k.grid_levels(*g, s)  # type: ignore[call-arg, arg-type]
+            self._book.load(s, keys, sizes)
+        self._st[:] = st
+        self._last_starts = starts
+        return out
 
     def _grow(self, need: int) -> None:
         self._book.grow(need)

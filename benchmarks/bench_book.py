@@ -10,7 +10,9 @@ importer's ``book_deltas`` frame, hftbacktest from its own
 hftbacktest's is ``HashMapMarketDepthBacktest._goto_end()`` (its own
 ``create_last_snapshot`` path), which applies the events with no sequence
 checks and emits nothing. Unit: source level updates per second (the same
-row count for both; checked). The final best bid/ask of both must agree.
+row count for both; checked). The final best bid/ask of both must agree, and
+the timed path (the tick-grid kernel, taken from an empty book when no top-N
+levels are asked for) must give exactly the block book's per-message output.
 Wall time (best of 5) is the headline; CPU time (best of 5) is recorded too,
 since on a shared machine wall time also counts time spent waiting.
 """
@@ -53,7 +55,10 @@ def run(ctx: Context) -> list[dict]:
         rule = SequenceRule.BINANCE_FUTURES
         OrderBook(rule=rule).replay(deltas)  # warm up numba
         book = OrderBook(rule=rule)
-        book.replay(deltas)
+        fast = book.replay(deltas)
+        block = OrderBook(rule=rule).replay(deltas, top_n=1)  # top-N output forces the block book
+        if not fast.frame.equals(block.frame):
+            raise RuntimeError(f"{rel}: the tick-grid replay differs from the block-book replay")
         ours = best_of(lambda d=deltas, r=rule: OrderBook(rule=r).replay(d), repeat=REPEAT)
         ours_cpu = _best_cpu(lambda d=deltas, r=rule: OrderBook(rule=r).replay(d), repeat=REPEAT)
         t0 = time.perf_counter()

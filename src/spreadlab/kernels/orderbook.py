@@ -868,7 +868,7 @@ GRID_OVERFLOW = 256
 
 
 @njit(cache=True, nogil=True)
-def _grid_clear(gz: FloatArray, gb: IntArray, s: int) -> None:
+def _grid_clear(gz: FloatArray, gb: IntArray, obk: FloatArray, s: int) -> None:
     """Empty side ``s`` of a grid book.
 
     ``gb[s] = (best slot, levels in the window, lowest and highest slot
@@ -882,6 +882,7 @@ def _grid_clear(gz: FloatArray, gb: IntArray, s: int) -> None:
     gb[s, 2] = gz.shape[1]
     gb[s, 3] = -1
     gb[s, 4] = 0
+    obk[s] = -np.inf
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -890,6 +891,7 @@ def _grid_apply(
     gb: IntArray,
     ok: FloatArray,
     osz: FloatArray,
+    obk: FloatArray,
     st: IntArray,
     p0: float,
     inv_tick: float,
@@ -959,12 +961,18 @@ def _grid_apply(
                     ok[s, i] = ok[s, m]
                     osz[s, i] = osz[s, m]
                     gb[s, 4] = m
+                    if key == obk[s]:
+                        top = -np.inf
+                        for i in range(m):
+                            top = max(top, ok[s, i])
+                        obk[s] = top
             elif sz > 0.0:
                 if m == cap:
                     return False
                 ok[s, m] = key
                 osz[s, m] = sz
                 gb[s, 4] = m + 1
+                obk[s] = max(obk[s], key)
         if snap or sz <= 0.0:
             continue
         # ---- uncross: the far side's levels at or through the new level go
@@ -984,21 +992,27 @@ def _grid_apply(
                     b -= 1
                 gb[o, 0] = b
         m = gb[o, 4]
-        i = 0
-        while i < m:
-            if -ok[o, i] <= key:
-                m -= 1
-                ok[o, i] = ok[o, m]
-                osz[o, i] = osz[o, m]
-                st[ST_UNCROSSED] += 1
-            else:
-                i += 1
-        gb[o, 4] = m
+        if m > 0 and -obk[o] <= key:  # ``obk``: the largest overflow key of each side
+            top = -np.inf
+            i = 0
+            while i < m:
+                if -ok[o, i] <= key:
+                    m -= 1
+                    ok[o, i] = ok[o, m]
+                    osz[o, i] = osz[o, m]
+                    st[ST_UNCROSSED] += 1
+                else:
+                    top = max(top, ok[o, i])
+                    i += 1
+            gb[o, 4] = m
+            obk[o] = top
     return True
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _grid_best(gz: FloatArray, gb: IntArray, ok: FloatArray, osz: FloatArray, s: int) -> tuple[float, float]:
+def _grid_best(
+    gz: FloatArray, gb: IntArray, ok: FloatArray, osz: FloatArray, obk: FloatArray, s: int
+) -> tuple[float, float]:
     """Best ``(key, size)`` of side ``s`` (key NaN when the side is empty)."""
     sign = 1.0 if s == 0 else -1.0
     bk = np.nan
@@ -1016,7 +1030,7 @@ def _grid_best(gz: FloatArray, gb: IntArray, ok: FloatArray, osz: FloatArray, s:
 
 @njit(cache=True, nogil=True)
 def grid_levels(
-    gz: FloatArray, gb: IntArray, ok: FloatArray, osz: FloatArray, s: int
+    gz: FloatArray, gb: IntArray, ok: FloatArray, osz: FloatArray, obk: FloatArray, s: int
 ) -> tuple[FloatArray, FloatArray]:
     """Return the levels of side ``s`` of a grid book as ``(keys, sizes)`` (any order)."""
     n = gb[s, 1] + gb[s, 4]
@@ -1037,7 +1051,7 @@ def grid_levels(
 
 
 def new_grid(window: int) -> tuple[np.ndarray, ...]:
-    """Return an empty grid book ``(gz, gb, ok, osz)`` of ``window`` slots per side."""
+    """Return an empty grid book ``(gz, gb, ok, osz, obk)`` of ``window`` slots per side."""
     gz = np.zeros((2, window, 2), dtype=np.float64)
     gb = np.empty((2, 5), dtype=np.int64)
     gb[:, 0] = -1
@@ -1047,7 +1061,8 @@ def new_grid(window: int) -> tuple[np.ndarray, ...]:
     gb[:, 4] = 0
     ok = np.empty((2, GRID_OVERFLOW), dtype=np.float64)
     osz = np.empty((2, GRID_OVERFLOW), dtype=np.float64)
-    return gz, gb, ok, osz
+    obk = np.full(2, -np.inf)
+    return gz, gb, ok, osz, obk
 
 
 @njit(cache=True, nogil=True)
@@ -1056,6 +1071,7 @@ def replay_grid(
     gb: IntArray,
     ok: FloatArray,
     osz: FloatArray,
+    obk: FloatArray,
     p0: float,
     tick: float,
     st: IntArray,
@@ -1101,9 +1117,9 @@ def replay_grid(
                     if seq[q] < lid or (rule == RULE_BINANCE_SPOT and seq[q] == lid):
                         break
                     j -= 1
-            _grid_clear(gz, gb, 0)
-            _grid_clear(gz, gb, 1)
-            if not _grid_apply(gz, gb, ok, osz, st, p0, inv_tick, side, price, size, r0, r1, True):
+            _grid_clear(gz, gb, obk, 0)
+            _grid_clear(gz, gb, obk, 1)
+            if not _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, True):
                 return -1
             st[ST_SNAPSHOTS] += 1
             st[ST_LAST] = seq[r0]
@@ -1114,7 +1130,9 @@ def replay_grid(
                 q1 = starts[b + 1]
                 res = _check_sequence(st, rule, first_seq[q0], seq[q0], prev_seq[q0])
                 if res == EV_APPLIED:
-                    if not _grid_apply(gz, gb, ok, osz, st, p0, inv_tick, side, price, size, q0, q1, False):
+                    if not _grid_apply(
+                        gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, q0, q1, False
+                    ):
                         return -1
                     st[ST_LAST] = seq[q0]
                     st[ST_STATUS] = STATUS_SYNCED
@@ -1122,13 +1140,13 @@ def replay_grid(
                 elif res == EV_GAP:
                     st[ST_GAPS] += 1
                     st[ST_STATUS] = STATUS_UNSYNCED
-                    _grid_clear(gz, gb, 0)
-                    _grid_clear(gz, gb, 1)
+                    _grid_clear(gz, gb, obk, 0)
+                    _grid_clear(gz, gb, obk, 1)
                     break
         else:
             outcome = _check_sequence(st, rule, first_seq[r0], seq[r0], prev_seq[r0])
             if outcome == EV_APPLIED:
-                if not _grid_apply(gz, gb, ok, osz, st, p0, inv_tick, side, price, size, r0, r1, False):
+                if not _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, False):
                     return -1
                 st[ST_APPLIED] += 1
                 st[ST_LAST] = seq[r0]
@@ -1140,22 +1158,22 @@ def replay_grid(
             else:
                 st[ST_GAPS] += 1
                 st[ST_STATUS] = STATUS_UNSYNCED
-                _grid_clear(gz, gb, 0)
-                _grid_clear(gz, gb, 1)
+                _grid_clear(gz, gb, obk, 0)
+                _grid_clear(gz, gb, obk, 1)
         valid = st[ST_STATUS] != STATUS_UNSYNCED
         out_ts[e] = ts[r0]
         out_seq[e] = seq[r0]
         out_book_id[e] = st[ST_LAST] if valid else -1
         out_status[e] = outcome
         out_valid[e] = valid
-        bk, bs = _grid_best(gz, gb, ok, osz, 0)
+        bk, bs = _grid_best(gz, gb, ok, osz, obk, 0)
         if valid and not np.isnan(bk):
             out_bbo[e, 0] = bk
             out_bbo[e, 1] = bs
         else:
             out_bbo[e, 0] = nan
             out_bbo[e, 1] = nan
-        ak, as_ = _grid_best(gz, gb, ok, osz, 1)
+        ak, as_ = _grid_best(gz, gb, ok, osz, obk, 1)
         if valid and not np.isnan(ak):
             out_bbo[e, 2] = -ak
             out_bbo[e, 3] = as_

@@ -399,3 +399,47 @@ def test_query_and_input_errors() -> None:
     two = bad.with_columns(instrument_id=pl.Series(["A:X", "A:Y"]), price=pl.Series([1.0, 2.0]))
     with pytest.raises(DataError, match="several instruments"):
         OrderBook().replay(two)
+
+
+@pytest.mark.parametrize("rule", [k.RULE_NONE, k.RULE_BINANCE_SPOT, k.RULE_BINANCE_FUTURES])
+@pytest.mark.parametrize(
+    ("seed", "width", "distort"), [(s, w, d) for s in range(3) for w in (1, 40) for d in (0, 1)]
+)
+def test_tick_grid_fast_path_matches_python_twin(rule: int, seed: int, width: int, distort: int) -> None:
+    """``replay`` without top-N output takes the tick-grid fast path (falling back to the block book
+    when prices leave the grid); either way every message's outcome and best levels equal the twin's.
+    ``distort`` adds off-grid prices and far outliers to force collisions, overflow and fallback."""
+    rng = np.random.default_rng(seed * 11 + rule + width + 100 * distort)
+    rows = _random_stream(rng, 300, width, 6 if width == 1 else 60)
+    if distort:
+        rows = [
+            (
+                t,
+                s,
+                p * 1000.0 if rng.random() < 0.01 else (p + 0.37 if rng.random() < 0.02 else p),
+                q,
+                u,
+                fu,
+                pu,
+                snap,
+            )
+            if s != 0
+            else (t, s, p, q, u, fu, pu, snap)
+            for (t, s, p, q, u, fu, pu, snap) in rows
+        ]
+    got = OrderBook(rule=RULES[rule]).replay(_frame(rows))
+    a = [np.asarray(c) for c in zip(*rows)]
+    st_py = k.new_state(rule)
+    ref = k.replay_py(
+        st_py, rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float), a[3].astype(float),
+        a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64), a[7].astype(bool), 1,
+    )  # fmt: skip
+    fr = got.frame
+    np.testing.assert_array_equal(fr["outcome"].to_numpy(), ref["status"])
+    np.testing.assert_array_equal(fr["valid"].to_numpy(), ref["valid"])
+    np.testing.assert_array_equal(fr["book_id"].to_numpy(), ref["book_id"])
+    bbo = fr.select("bid", "bid_size", "ask", "ask_size").fill_null(np.nan).to_numpy()
+    np.testing.assert_array_equal(bbo, ref["bbo"])
+    assert (got.gaps, got.snapshots, got.uncrossed_levels) == (
+        st_py[k.ST_GAPS], st_py[k.ST_SNAPSHOTS], st_py[k.ST_UNCROSSED],
+    )  # fmt: skip

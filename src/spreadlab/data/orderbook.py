@@ -280,11 +280,12 @@ class OrderBook:
     """
 
     __slots__ = (
-        "_book",
+        "_grid",
         "_last_starts",
         "_pending",
         "_rule",
         "_st",
+        "_store",
         "instrument_id",
     )
 
@@ -305,12 +306,23 @@ class OrderBook:
             raise ValidationError(f"rule={rule!r} is unknown; valid rules: {valid}") from exc
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValidationError(f"capacity={capacity!r} must be an int >= 1")
-        self._book = _Storage(max(capacity // (k.BLOCK // 2), 2))
+        self._store = _Storage(max(capacity // (k.BLOCK // 2), 2))
+        self._grid: tuple[np.ndarray, ...] | None = None  # a replay's grid book, not yet in ``_store``
         self._st = k.new_state(self._rule.code)
         self._last_starts = np.zeros(1, np.int64)
         self._pending: deque[dict[str, np.ndarray]] = deque(maxlen=_PENDING_EVENTS)
 
     # ------------------------------------------------------------------ state
+
+    @property
+    def _book(self) -> _Storage:
+        """The block book; a tick-grid replay's levels are moved into it on first use."""
+        if self._grid is not None:
+            g, self._grid = self._grid, None
+            for s in range(2):
+                keys, sizes = k.grid_levels(*g, s)  # type: ignore[call-arg, arg-type]
+                self._store.load(s, keys, sizes)
+        return self._store
 
     @property
     def rule(self) -> SequenceRule:
@@ -601,7 +613,10 @@ class OrderBook:
         """
         if self._book.levels(0) or self._book.levels(1):
             return None
-        price = arrays["price"][arrays["side"] != 0][:_GRID_SAMPLE]
+        head = slice(0, 8 * _GRID_SAMPLE)  # enough rows to hold the sample, most of the time
+        price = arrays["price"][head][arrays["side"][head] != 0][:_GRID_SAMPLE]
+        if len(price) < _GRID_SAMPLE:
+            price = arrays["price"][arrays["side"] != 0][:_GRID_SAMPLE]
         ticks = np.diff(np.unique(price))
         if len(ticks) == 0:
             return None
@@ -638,9 +653,7 @@ class OrderBook:
         )
         if done != n_ev:
             return None
-        for s in range(2):
-            keys, sizes = k.grid_levels(*g, s)  # type: ignore[call-arg, arg-type]
-            self._book.load(s, keys, sizes)
+        self._grid = g  # moved into the block book only when a later call needs it
         self._st[:] = st
         self._last_starts = starts
         return out
@@ -793,6 +806,8 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
     if rule is SequenceRule.NONE:
         ids = set()  # sources without update ids write null or -1
     for c in need:
+        if not deltas[c].null_count():  # O(1): polars keeps the count
+            continue
         nulls = deltas[c].is_null()
         if c in ids - {"sequence"}:
             nulls = nulls & ~deltas["is_snapshot"].fill_null(False)  # a snapshot has one id
@@ -801,33 +816,28 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
     side = deltas["side"].cast(pl.Int8).to_numpy()
     price = deltas["price"].cast(pl.Float64).to_numpy()
     size = deltas["size"].cast(pl.Float64).to_numpy()
-    bad_side = (side != 1) & (side != -1) & (side != 0)
-    levels = side != 0
-    bad_price = levels & ~(np.isfinite(price) & (price > 0.0))
-    bad_size = levels & ~(np.isfinite(size) & (size >= 0.0))
-    for name, mask, what in (
-        ("side", bad_side, "must be +1 (bid), -1 (ask) or 0 (ids only)"),
-        ("price", bad_price, "must be finite and > 0"),
-        ("size", bad_size, "must be finite and >= 0"),
-    ):
-        if mask.any():
-            i = int(np.argmax(mask))
-            value = {"side": side, "price": price, "size": size}[name][i]
-            raise DataError(f"{name}={value} {what}", row=i + 1, field=name)
-    seq = deltas["sequence"].cast(pl.Int64).fill_null(-1).to_numpy()
+    if len(side) and not _levels_ok(side, price, size):
+        bad_side = (side != 1) & (side != -1) & (side != 0)
+        levels = side != 0
+        bad_price = levels & ~(np.isfinite(price) & (price > 0.0))
+        bad_size = levels & ~(np.isfinite(size) & (size >= 0.0))
+        for name, mask, what in (
+            ("side", bad_side, "must be +1 (bid), -1 (ask) or 0 (ids only)"),
+            ("price", bad_price, "must be finite and > 0"),
+            ("size", bad_size, "must be finite and >= 0"),
+        ):
+            if mask.any():
+                i = int(np.argmax(mask))
+                value = {"side": side, "price": price, "size": size}[name][i]
+                raise DataError(f"{name}={value} {what}", row=i + 1, field=name)
+    seq = _int_ids(deltas["sequence"])
     n = len(seq)
-    first = (
-        deltas["first_sequence"].cast(pl.Int64).fill_null(-1).to_numpy()
-        if "first_sequence" in deltas.columns
-        else seq
-    )
+    first = _int_ids(deltas["first_sequence"]) if "first_sequence" in deltas.columns else seq
     prev = (
-        deltas["prev_sequence"].cast(pl.Int64).fill_null(-1).to_numpy()
-        if "prev_sequence" in deltas.columns
-        else np.full(n, -1, np.int64)
+        _int_ids(deltas["prev_sequence"]) if "prev_sequence" in deltas.columns else np.full(n, -1, np.int64)
     )
     return {
-        "ts": np.ascontiguousarray(deltas[time_column].cast(pl.Int64).to_numpy()),
+        "ts": np.ascontiguousarray(_int_ids(deltas[time_column])),
         "side": np.ascontiguousarray(side),
         "price": np.ascontiguousarray(price),
         "size": np.ascontiguousarray(size),
@@ -836,3 +846,26 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
         "prev_seq": np.ascontiguousarray(prev),
         "is_snap": np.ascontiguousarray(deltas["is_snapshot"].cast(pl.Boolean).to_numpy()),
     }
+
+
+def _levels_ok(side: np.ndarray, price: FloatArray, size: FloatArray) -> bool:
+    """Cheap whole-column test that every row passes the side/price/size checks.
+
+    False does not mean a row is bad (an ids-only row may carry price 0 or
+    NaN); the caller then runs the row-by-row checks that name the bad row.
+    NaN propagates through ``min``/``max``, so a NaN fails the comparisons.
+    """
+    return bool(
+        side.min() >= -1
+        and side.max() <= 1
+        and price.min() > 0.0
+        and price.max() < np.inf
+        and size.min() >= 0.0
+        and size.max() < np.inf
+    )
+
+
+def _int_ids(col: pl.Series) -> np.ndarray:
+    """Return an id/time column as int64 numpy, nulls as -1 (no copy when it has none)."""
+    col = col.cast(pl.Int64)
+    return (col.fill_null(-1) if col.null_count() else col).to_numpy()

@@ -1050,6 +1050,29 @@ def grid_levels(
     return keys, sizes
 
 
+@njit(cache=True, nogil=True)
+def _emit_best(
+    gz: FloatArray,
+    gb: IntArray,
+    ok: FloatArray,
+    osz: FloatArray,
+    obk: FloatArray,
+    s: int,
+    valid: bool,
+    out_bbo: FloatArray,
+    e: int,
+) -> None:
+    """Write side ``s``'s best ``(price, size)`` to ``out_bbo[e]`` (NaN when empty or invalid)."""
+    k, z = _grid_best(gz, gb, ok, osz, obk, s)
+    c = 2 * s
+    if valid and not np.isnan(k):
+        out_bbo[e, c] = k if s == 0 else -k
+        out_bbo[e, c + 1] = z
+    else:
+        out_bbo[e, c] = np.nan
+        out_bbo[e, c + 1] = np.nan
+
+
 def new_grid(window: int) -> tuple[np.ndarray, ...]:
     """Return an empty grid book ``(gz, gb, ok, osz, obk)`` of ``window`` slots per side."""
     gz = np.zeros((2, window, 2), dtype=np.float64)
@@ -1102,7 +1125,6 @@ def replay_grid(
     """
     n_events = starts.shape[0] - 1
     inv_tick = 1.0 / tick
-    nan = np.nan
     for e in range(n_events):
         r0 = starts[e]
         r1 = starts[e + 1]
@@ -1166,20 +1188,19 @@ def replay_grid(
         out_book_id[e] = st[ST_LAST] if valid else -1
         out_status[e] = outcome
         out_valid[e] = valid
-        bk, bs = _grid_best(gz, gb, ok, osz, obk, 0)
-        if valid and not np.isnan(bk):
-            out_bbo[e, 0] = bk
-            out_bbo[e, 1] = bs
+        # the common case inline: the best level is in the window, above any overflow level
+        q = gb[0, 0]
+        if valid and gb[0, 1] > 0 and (gb[0, 4] == 0 or gz[0, q, 1] > obk[0]):
+            out_bbo[e, 0] = gz[0, q, 1]
+            out_bbo[e, 1] = gz[0, q, 0]
         else:
-            out_bbo[e, 0] = nan
-            out_bbo[e, 1] = nan
-        ak, as_ = _grid_best(gz, gb, ok, osz, obk, 1)
-        if valid and not np.isnan(ak):
-            out_bbo[e, 2] = -ak
-            out_bbo[e, 3] = as_
+            _emit_best(gz, gb, ok, osz, obk, 0, valid, out_bbo, e)
+        q = gb[1, 0]
+        if valid and gb[1, 1] > 0 and (gb[1, 4] == 0 or -gz[1, q, 1] > obk[1]):
+            out_bbo[e, 2] = gz[1, q, 1]
+            out_bbo[e, 3] = gz[1, q, 0]
         else:
-            out_bbo[e, 2] = nan
-            out_bbo[e, 3] = nan
+            _emit_best(gz, gb, ok, osz, obk, 1, valid, out_bbo, e)
     st[ST_NBID] = gb[0, 1] + gb[0, 4]
     st[ST_NASK] = gb[1, 1] + gb[1, 4]
     st[ST_NEED] = 0

@@ -872,7 +872,10 @@ def _grid_clear(gz: FloatArray, gb: IntArray, obk: FloatArray, s: int) -> None:
     """Empty side ``s`` of a grid book.
 
     ``gb[s] = (best slot, levels in the window, lowest and highest slot
-    touched since the last clear, levels in the overflow list)``.
+    touched since the last clear, levels in the overflow list)``. Only the
+    slots between the lowest and highest touched are initialised (the grid
+    is allocated uninitialised); a slot outside them holds no level, and
+    the gap is zeroed when a level first lands there.
     """
     if gb[s, 2] <= gb[s, 3]:
         for q in range(gb[s, 2], gb[s, 3] + 1):
@@ -924,6 +927,24 @@ def _grid_apply(
             f = w - f + 1.0  # mirrored: slot w - 1 - idx
         if f >= 0.0 and f < w:
             q = int(np.floor(f))
+            lo = gb[s, 2]
+            hi = gb[s, 3]
+            if q < lo or q > hi:  # outside the initialised slots ``lo..hi``: no level there
+                if sz <= 0.0:
+                    continue
+                if hi < lo:
+                    lo = q
+                    hi = q
+                elif q < lo:
+                    hi = lo - 1
+                    lo = q
+                else:
+                    lo = hi + 1
+                    hi = q
+                for z in range(lo, hi + 1):
+                    gz[s, z, 0] = 0.0
+                gb[s, 2] = min(gb[s, 2], q)
+                gb[s, 3] = max(gb[s, 3], q)
             cur = gz[s, q, 0]
             if cur > 0.0 and gz[s, q, 1] != px:
                 if sz > 0.0:
@@ -934,8 +955,6 @@ def _grid_apply(
                     gz[s, q, 1] = px
                     gb[s, 1] += 1
                     gb[s, 0] = max(gb[s, 0], q)
-                    gb[s, 2] = min(gb[s, 2], q)
-                    gb[s, 3] = max(gb[s, 3], q)
                 gz[s, q, 0] = sz
             elif cur > 0.0:
                 gz[s, q, 0] = 0.0
@@ -1075,7 +1094,7 @@ def _emit_best(
 
 def new_grid(window: int) -> tuple[np.ndarray, ...]:
     """Return an empty grid book ``(gz, gb, ok, osz, obk)`` of ``window`` slots per side."""
-    gz = np.zeros((2, window, 2), dtype=np.float64)
+    gz = np.empty((2, window, 2), dtype=np.float64)  # slots are zeroed when first reached
     gb = np.empty((2, 5), dtype=np.int64)
     gb[:, 0] = -1
     gb[:, 1] = 0

@@ -12,6 +12,7 @@ from spreadlab.core.enums import Side
 from spreadlab.data.orderbook import EventOutcome, OrderBook, SequenceRule
 from spreadlab.errors import DataError, ValidationError
 from spreadlab.kernels import orderbook as k
+from spreadlab.kernels import orderbook_query as kq
 
 RULES = {
     k.RULE_NONE: SequenceRule.NONE,
@@ -144,12 +145,12 @@ def test_query_kernels_match_twins() -> None:
         keys = np.sort(keys)
         sizes = rng.random(n) * 5
         lim = float(rng.uniform(-500, 500))
-        assert k.side_depth(keys, sizes, n, lim) == pytest.approx(k.side_depth_py(keys, sizes, n, lim))
+        assert kq.side_depth(keys, sizes, n, lim) == pytest.approx(kq.side_depth_py(keys, sizes, n, lim))
         lv = int(rng.integers(1, 10))
-        assert k.side_top_sum(sizes, n, lv) == pytest.approx(k.side_top_sum_py(sizes, n, lv))
+        assert kq.side_top_sum(sizes, n, lv) == pytest.approx(kq.side_top_sum_py(sizes, n, lv))
         q = float(rng.uniform(0.1, 40))
-        got = k.side_walk(keys, sizes, n, q)
-        want = k.side_walk_py(keys, sizes, n, q)
+        got = kq.side_walk(keys, sizes, n, q)
+        want = kq.side_walk_py(keys, sizes, n, q)
         np.testing.assert_allclose(got[:3], want[:3], rtol=1e-12, equal_nan=True)
         assert got[3] == want[3]
 

@@ -26,18 +26,26 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import IntEnum, StrEnum
 
 import numpy as np
 import polars as pl
 
 from spreadlab._typing import FloatArray
-from spreadlab.core.enums import Side, Venue
+from spreadlab.core.enums import Side
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.validate import require_positive
+from spreadlab.data.book_types import (
+    BookReplay,
+    Depth,
+    EventOutcome,
+    Impact,
+    SequenceRule,
+    TopLevels,
+)
 from spreadlab.errors import DataError, ValidationError
 from spreadlab.kernels import orderbook as k
+from spreadlab.kernels import orderbook_grid as kg
+from spreadlab.kernels import orderbook_query as kq
 
 __all__ = [
     "BookReplay",
@@ -48,128 +56,6 @@ __all__ = [
     "SequenceRule",
     "TopLevels",
 ]
-
-
-class SequenceRule(StrEnum):
-    """How a book checks the venue's update ids.
-
-    ``NONE``: no ids (Tardis, files without sequence numbers); every diff is
-    applied. ``BINANCE_SPOT``: first diff after snapshot ``L`` has
-    ``U <= L+1 <= u``, then ``U == previous u + 1``. ``BINANCE_FUTURES``
-    (USDT-M and COIN-M): first diff has ``U <= L <= u``, then
-    ``pu == previous u``.
-    """
-
-    NONE = "none"
-    BINANCE_SPOT = "binance_spot"
-    BINANCE_FUTURES = "binance_futures"
-
-    @property
-    def code(self) -> int:
-        """Return the kernel's integer code of the rule."""
-        return _RULE_CODES[self]
-
-    @classmethod
-    def for_venue(cls, venue: Venue | str) -> SequenceRule:
-        """Return the rule of a venue's diff-depth stream.
-
-        Examples
-        --------
-        >>> SequenceRule.for_venue("BINANCE_USDM")
-        <SequenceRule.BINANCE_FUTURES: 'binance_futures'>
-        """
-        v = str(venue)
-        if v == Venue.BINANCE:
-            return cls.BINANCE_SPOT
-        if v in (Venue.BINANCE_USDM, Venue.BINANCE_COINM):
-            return cls.BINANCE_FUTURES
-        return cls.NONE
-
-
-_RULE_CODES = {
-    SequenceRule.NONE: k.RULE_NONE,
-    SequenceRule.BINANCE_SPOT: k.RULE_BINANCE_SPOT,
-    SequenceRule.BINANCE_FUTURES: k.RULE_BINANCE_FUTURES,
-}
-
-
-class EventOutcome(IntEnum):
-    """What happened to one message (snapshot or diff) given to a book."""
-
-    APPLIED = k.EV_APPLIED
-    SNAPSHOT = k.EV_SNAPSHOT
-    STALE = k.EV_STALE
-    """Dropped: older than the book (before the snapshot, or a duplicate)."""
-    UNSYNCED = k.EV_UNSYNCED
-    """Dropped: the book is waiting for a snapshot."""
-    GAP = k.EV_GAP
-    """A message is missing before this one: the book was cleared and awaits a snapshot."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Depth:
-    """Resting size within ``bp`` basis points of the mid on each side (base units)."""
-
-    bp: float
-    bid_size: float
-    ask_size: float
-    bid_notional: float
-    ask_notional: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Impact:
-    """The cost of a market order of ``requested`` size walking the book.
-
-    ``complete`` is False when the book held less than ``requested``; then
-    ``vwap`` and ``impact_bp`` describe the ``filled`` part only.
-    """
-
-    side: Side
-    requested: float
-    filled: float
-    vwap: float
-    worst_price: float
-    levels: int
-    mid: float
-    impact_bp: float
-    complete: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TopLevels:
-    """The best ``n`` levels after each event, best first; NaN where a side has fewer levels."""
-
-    bid_prices: FloatArray
-    bid_sizes: FloatArray
-    ask_prices: FloatArray
-    ask_sizes: FloatArray
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BookReplay:
-    """The result of replaying a stream of deltas through a book.
-
-    ``frame`` has one row per message: ``ts``, ``sequence`` (the message's
-    update id ``u``), ``first_sequence`` (its ``U``), ``book_id`` (the update
-    id the book is at after it; -1 while invalid), ``outcome``
-    (:class:`EventOutcome` value), ``valid``, ``bid``, ``bid_size``, ``ask``,
-    ``ask_size`` (null where the side is empty or the book invalid).
-    ``buffered`` counts diffs received before a snapshot and re-applied on
-    top of it.
-    """
-
-    frame: pl.DataFrame
-    top: TopLevels | None
-    events: int
-    rows: int
-    snapshots: int
-    applied: int
-    stale: int
-    unsynced: int
-    gaps: int
-    buffered: int
-    uncrossed_levels: int
 
 
 _PENDING_EVENTS = 1000
@@ -320,7 +206,7 @@ class OrderBook:
         if self._grid is not None:
             g, self._grid = self._grid, None
             for s in range(2):
-                keys, sizes = k.grid_levels(*g, s)  # type: ignore[call-arg, arg-type]
+                keys, sizes = kg.grid_levels(*g, s)  # type: ignore[call-arg, arg-type]
                 self._store.load(s, keys, sizes)
         return self._store
 
@@ -606,7 +492,7 @@ class OrderBook:
     def _run_grid(
         self, arrays: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, FloatArray] | None:
-        """Replay from an empty book on a tick grid (:func:`spreadlab.kernels.orderbook.replay_grid`).
+        """Replay from an empty book on a tick grid (:func:`spreadlab.kernels.orderbook_grid.replay_grid`).
 
         Return ``None`` (nothing changed) when the book is not empty or the
         grid cannot hold the stream exactly; the caller then uses :meth:`_run`.
@@ -633,8 +519,8 @@ class OrderBook:
             np.empty((n_ev, 4), np.float64),
         )
         st = self._st.copy()
-        g = k.new_grid(_GRID_WINDOW)
-        done = k.replay_grid(  # type: ignore[call-arg]
+        g = kg.new_grid(_GRID_WINDOW)
+        done = kg.replay_grid(  # type: ignore[call-arg]
             *g,  # type: ignore[arg-type]
             float(np.median(price)),
             tick,
@@ -694,8 +580,8 @@ class OrderBook:
         hi = mid * (1.0 + bp / 1e4)
         bk, bsz = self._book.flat(0)
         ak, asz = self._book.flat(1)
-        bid_sz = k.side_depth(bk, bsz, len(bk), lo)
-        ask_sz = k.side_depth(ak, asz, len(ak), -hi)
+        bid_sz = kq.side_depth(bk, bsz, len(bk), lo)
+        ask_sz = kq.side_depth(ak, asz, len(ak), -hi)
         bp_, bs = self.bids()
         ap, as_ = self.asks()
         bmask, amask = bp_ >= lo, ap <= hi
@@ -726,10 +612,10 @@ class OrderBook:
         mid = self._require_mid()
         if side is Side.BUY:
             keys, sizes = self._book.flat(1)
-            filled, notional, last, used = k.side_walk(keys, sizes, len(keys), size)
+            filled, notional, last, used = kq.side_walk(keys, sizes, len(keys), size)
         else:
             keys, sizes = self._book.flat(0)
-            filled, notional, last, used = k.side_walk(keys, sizes, len(keys), size)
+            filled, notional, last, used = kq.side_walk(keys, sizes, len(keys), size)
         vwap = notional / filled if filled > 0 else math.nan
         impact_bp = side.sign * (vwap / mid - 1.0) * 1e4
         return Impact(
@@ -761,8 +647,8 @@ class OrderBook:
         for lv in levels:
             if isinstance(lv, bool) or not isinstance(lv, int) or lv < 1:
                 raise ValidationError(f"levels entry {lv!r} must be an int >= 1")
-            b = k.side_top_sum(bsz, len(bsz), lv)
-            a = k.side_top_sum(asz, len(asz), lv)
+            b = kq.side_top_sum(bsz, len(bsz), lv)
+            a = kq.side_top_sum(asz, len(asz), lv)
             out.append(float((b - a) / (b + a)))
         return tuple(out)
 

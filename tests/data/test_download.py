@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import io
-import threading
 import zipfile
 from collections.abc import Iterator
 from datetime import date
@@ -16,10 +14,13 @@ from typing import ClassVar
 import polars as pl
 import pytest
 from tests.conftest import need_shared
+from tests.data._http_server import LoopbackServer as _Server
+from tests.data._http_server import loopback
 
 from spreadlab.data.download import (
     BinanceArchive,
     DownloadStatus,
+    RetryPolicy,
     UrllibTransport,
     binance_archive_url,
     download_file,
@@ -39,80 +40,23 @@ from spreadlab.data.schema import canonical_schema
 from spreadlab.errors import DataError, ValidationError
 
 
-class _Server:
-    """Serves ``files`` (path -> bytes) with Range support; ``cut`` drops the first reply of a path early."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.cut: dict[str, int] = {}
-        self.requests: list[tuple[str, str | None, str | None]] = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                rng = self.headers.get("Range")
-                outer.requests.append((self.path, rng, self.headers.get("Authorization")))
-                body = outer.files.get(self.path)
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                start = 0
-                if rng:
-                    start = int(rng.removeprefix("bytes=").split("-")[0])
-                    if start >= len(body):
-                        self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{len(body)}")
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-                else:
-                    self.send_response(200)
-                payload = body[start:]
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                cut = outer.cut.pop(self.path, None)
-                if cut is not None:  # the connection drops part-way through
-                    self.wfile.write(payload[:cut])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(payload)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-
 @pytest.fixture
 def server() -> Iterator[_Server]:
-    s = _Server()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    yield from loopback()
 
 
 def test_download_resumes_after_a_dropped_connection(server: _Server, tmp_path: Path) -> None:
     real = need_shared("binance_spot_perp_daily/perp_BTCUSDT_1d_2021-01_2023-06.csv.gz").read_bytes()
     server.files["/f.csv.gz"] = real
-    server.cut["/f.csv.gz"] = len(real) // 3
+    server.fail("/f.csv.gz", ("cut", len(real) // 3))
     dest = tmp_path / "out" / "f.csv.gz"
-    with pytest.raises(DataError, match="resume"):
-        download_file(server.base + "/f.csv.gz", dest)
+    one_try = RetryPolicy(max_attempts=1)
+    with pytest.raises(DataError, match="gave up after 1 attempt"):
+        download_file(server.base + "/f.csv.gz", dest, retry=one_try)
     part = dest.with_name("f.csv.gz.part")
-    assert part.is_file() and 0 < part.stat().st_size < len(real) and not dest.exists()
+    assert part.is_file() and part.stat().st_size == len(real) // 3 and not dest.exists()
     have = part.stat().st_size
-    res = download_file(server.base + "/f.csv.gz", dest)
+    res = download_file(server.base + "/f.csv.gz", dest, retry=one_try)
     assert res.status is DownloadStatus.RESUMED
     assert server.requests[-1][1] == f"bytes={have}-"  # only the missing tail was requested
     assert dest.read_bytes() == real and not part.exists()
@@ -129,8 +73,16 @@ def test_complete_part_file_and_http_errors(server: _Server, tmp_path: Path) -> 
     assert dest.read_bytes() == body and res.bytes == 1000
     with pytest.raises(DataError, match="HTTP 404"):
         download_file(server.base + "/missing", tmp_path / "m")
-    with pytest.raises(DataError, match="cannot reach"):
-        download_file("http://127.0.0.1:9/x", tmp_path / "n", transport=UrllibTransport(timeout=2))
+    waits: list[float] = []
+    with pytest.raises(DataError, match="gave up after 2 attempt.*cannot reach"):
+        download_file(
+            "http://127.0.0.1:9/x",
+            tmp_path / "n",
+            transport=UrllibTransport(timeout=2),
+            retry=RetryPolicy(max_attempts=2, jitter=0.0),
+            sleep=waits.append,
+        )
+    assert waits == [1.0]
     with pytest.raises(ValidationError, match="expected_sha256"):
         download_file(server.base + "/a", dest, expected_sha256="abc")
 

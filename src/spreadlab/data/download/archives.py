@@ -13,6 +13,10 @@ Binance (data.binance.vision)
     ``.CHECKSUM`` file (``<sha256>  <file name>``) which is fetched first and
     verified against the download.
 
+Every request is retried on transient failures (connection errors,
+timeouts, HTTP 429/5xx, honouring ``Retry-After``) under the ``retry``
+policy; a missing file (HTTP 404) fails at once naming its URL.
+
 Files land under ``dest_dir`` with the remote path kept, so a re-run finds
 them (verified Binance zips are not fetched again; interrupted downloads
 resume from their ``.part`` file).
@@ -21,12 +25,23 @@ resume from their ``.part`` file).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from spreadlab.data.download.http import DownloadResult, Transport, UrllibTransport, download_file
+import numpy as np
+
+from spreadlab.data.download.http import (
+    DEFAULT_RETRY,
+    DownloadResult,
+    Transport,
+    UrllibTransport,
+    download_file,
+    fetch_bytes,
+)
+from spreadlab.data.download.retry import RetryPolicy, Sleep
 from spreadlab.errors import DataError, ValidationError
 
 __all__ = [
@@ -106,11 +121,15 @@ def fetch_tardis(
     api_key: str | None = None,
     transport: Transport | None = None,
     base_url: str = TARDIS_BASE_URL,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = time.sleep,
+    rng: np.random.Generator | None = None,
 ) -> list[DownloadResult]:
     """Download Tardis.dev daily files (one per symbol) into ``dest_dir``.
 
     Without ``api_key`` only the first day of a month is available (free
     access); other days raise :class:`ValidationError` before any request.
+    ``retry``, ``sleep`` and ``rng`` are passed to :func:`download_file`.
     """
     d = _as_date(day, "day")
     if api_key is None and d.day != 1:
@@ -123,7 +142,9 @@ def fetch_tardis(
     for sym in symbols:
         url = tardis_url(exchange, data_type, d, sym, base_url=base_url)
         dest = Path(dest_dir) / "tardis" / exchange / data_type / f"{d.isoformat()}_{sym}.csv.gz"
-        out.append(download_file(url, dest, transport=transport, headers=headers))
+        out.append(
+            download_file(url, dest, transport=transport, headers=headers, retry=retry, sleep=sleep, rng=rng)
+        )
     return out
 
 
@@ -258,25 +279,32 @@ def fetch_binance_archive(
     transport: Transport | None = None,
     base_url: str = BINANCE_BASE_URL,
     verify: bool = True,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = time.sleep,
+    rng: np.random.Generator | None = None,
 ) -> DownloadResult:
     """Download one archive zip, verifying it against its published ``.CHECKSUM``.
+
+    Both requests (checksum, zip) retry transient failures under ``retry``.
 
     Raises
     ------
     DataError
-        If the checksum file is missing or malformed, or the zip does not match it.
+        If the archive or its checksum file does not exist (HTTP 404, URL
+        named), the checksum file is malformed, the zip does not match it, or
+        the retries are used up.
     """
     transport = transport or UrllibTransport()
     url = binance_archive_url(archive, base_url=base_url)
     dest = Path(dest_dir) / "binance" / archive.path().removeprefix("data/")
     expected = None
     if verify:
-        resp = transport.get(url + ".CHECKSUM", headers={})
-        text = b"".join(resp.body).decode("utf-8", errors="replace")
-        if resp.status != 200:
-            raise DataError(f"GET {url}.CHECKSUM returned HTTP {resp.status}")
+        body = fetch_bytes(url + ".CHECKSUM", transport=transport, retry=retry, sleep=sleep, rng=rng)
+        text = body.decode("utf-8", errors="replace")
         fields = text.split()
         if len(fields) < 2 or fields[1] != archive.filename or len(fields[0]) != 64:
             raise DataError(f"{url}.CHECKSUM is malformed: {text[:200]!r}")
         expected = fields[0].lower()
-    return download_file(url, dest, transport=transport, expected_sha256=expected)
+    return download_file(
+        url, dest, transport=transport, expected_sha256=expected, retry=retry, sleep=sleep, rng=rng
+    )

@@ -10,6 +10,15 @@ Paging: ``fetch_ohlcv`` and ``fetch_funding_rate_history`` return at most
 moving ``since`` past the last row, until ``end`` is reached or a page comes
 back empty, and drop duplicate timestamps at page seams.
 
+Retries: every exchange call is retried on ``ccxt.NetworkError`` (which
+covers ``RequestTimeout``, ``ExchangeNotAvailable``, ``DDoSProtection`` and
+``RateLimitExceeded``) under a :class:`~spreadlab.data.download.retry.RetryPolicy`,
+with the backoff starting no lower than the exchange's ``rateLimit`` (ms
+between requests); a page that fails is asked for again from the same
+``since``, so no row is lost or doubled. Other ccxt errors (``BadSymbol``,
+``ExchangeError`` ...) are answers, not hiccups: they raise
+:class:`~spreadlab.errors.DataError` at once.
+
 Output frames are in the canonical schemas (``bars``, ``funding``,
 ``book_snapshots``, ``option_quotes``) with ``instrument_id`` =
 ``VENUE:<venue symbol>`` (the exchange's own market id, e.g.
@@ -20,12 +29,17 @@ from __future__ import annotations
 
 import importlib
 import math
+import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
 
 from spreadlab.core.enums import Venue
+from spreadlab.data.download.http import DEFAULT_RETRY, with_retries
+from spreadlab.data.download.retry import RetryPolicy, Sleep
 from spreadlab.data.schema import PriceType, canonical_schema
 from spreadlab.errors import DataError, ValidationError
 
@@ -39,6 +53,7 @@ __all__ = [
 ]
 
 _MS = 1_000_000
+_T = TypeVar("_T")
 _TIMEFRAME_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
@@ -66,6 +81,55 @@ def _exchange(exchange: Any) -> Any:
     return make_exchange(exchange) if isinstance(exchange, str) else exchange
 
 
+def _ccxt_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(transient, other) ccxt exception classes; both empty when ccxt is not installed."""
+    try:
+        ccxt = importlib.import_module("ccxt")
+    except ImportError:
+        return (), ()
+    return (ccxt.NetworkError,), (ccxt.BaseError,)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Caller:
+    """Calls one exchange's methods with retries on transient ccxt errors."""
+
+    exchange: Any
+    retry: RetryPolicy
+    sleep: Sleep
+    rng: np.random.Generator | None
+    transient: tuple[type[BaseException], ...] = field(default=())
+    other: tuple[type[BaseException], ...] = field(default=())
+
+    def __call__(self, what: str, call: Callable[[], _T]) -> _T:
+        name = f"{getattr(self.exchange, 'id', self.exchange)}.{what}"
+        rate_limit_s = _rate_limit_s(self.exchange)
+        try:
+            return with_retries(
+                call,
+                what=name,
+                retry=self.retry,
+                sleep=self.sleep,
+                rng=self.rng,
+                transient=self.transient,
+                floor=rate_limit_s,
+            )[0]
+        except self.other as exc:  # a ccxt answer (BadSymbol, ExchangeError ...): translate at the edge
+            raise DataError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _rate_limit_s(exchange: Any) -> float:
+    value = getattr(exchange, "rateLimit", 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return 0.0
+    return float(value) / 1000.0
+
+
+def _caller(exchange: Any, retry: RetryPolicy, sleep: Sleep, rng: np.random.Generator | None) -> _Caller:
+    transient, other = _ccxt_errors()
+    return _Caller(exchange=exchange, retry=retry, sleep=sleep, rng=rng, transient=transient, other=other)
+
+
 def venue_of(exchange: Any, market: dict[str, Any]) -> str:
     """Return the spreadlab venue of a ccxt market (Binance and Bybit split by product line)."""
     eid = str(getattr(exchange, "id", exchange)).lower()
@@ -85,8 +149,8 @@ def venue_of(exchange: Any, market: dict[str, Any]) -> str:
     return eid.upper()
 
 
-def _market(exchange: Any, symbol: str) -> dict[str, Any]:
-    exchange.load_markets()
+def _market(exchange: Any, symbol: str, call: _Caller) -> dict[str, Any]:
+    call("load_markets()", exchange.load_markets)
     try:
         return dict(exchange.market(symbol))
     except Exception as exc:  # ccxt raises BadSymbol; translate at the edge
@@ -108,6 +172,7 @@ def _timeframe_ms(timeframe: str) -> int:
 def _pages(
     call: Callable[[int, int], list[Any]], ts_of: Callable[[Any], int], start_ms: int, end_ms: int, limit: int
 ) -> list[Any]:
+    """Page through ``call(since, limit)`` from ``start_ms`` to ``end_ms`` (the caller retries each call)."""
     rows: list[Any] = []
     seen: set[int] = set()
     since = start_ms
@@ -143,18 +208,27 @@ def fetch_ohlcv(
     end: int,
     limit: int = 1000,
     price_type: PriceType = PriceType.TRADE,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = time.sleep,
+    rng: np.random.Generator | None = None,
 ) -> pl.DataFrame:
     """Fetch candles (bar open times in ``[start, end]``, ns) as canonical ``bars``.
 
     ``price_type`` MARK or INDEX asks ccxt for mark/index candles
     (``params={'price': 'mark'|'index'}``) where the exchange has them.
+    Each page is retried on ``ccxt.NetworkError`` under ``retry`` (waits
+    passed to ``sleep``, jitter drawn from ``rng``).
     """
     ex = _exchange(exchange)
-    market = _market(ex, symbol)
+    call = _caller(ex, retry, sleep, rng)
+    market = _market(ex, symbol, call)
     step = _timeframe_ms(timeframe)
     params = {} if price_type is PriceType.TRADE else {"price": PriceType(price_type).value}
     rows = _pages(
-        lambda since, lim: ex.fetch_ohlcv(symbol, timeframe, since, lim, params),
+        lambda since, lim: call(
+            f"fetch_ohlcv({symbol!r}, since={since})",
+            lambda: ex.fetch_ohlcv(symbol, timeframe, since, lim, params),
+        ),
         lambda r: int(r[0]),
         _ms(start, "start"),
         _ms(end, "end"),
@@ -180,15 +254,30 @@ def fetch_ohlcv(
 
 
 def fetch_funding_history(
-    exchange: Any, symbol: str, *, start: int, end: int, limit: int = 1000
+    exchange: Any,
+    symbol: str,
+    *,
+    start: int,
+    end: int,
+    limit: int = 1000,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = time.sleep,
+    rng: np.random.Generator | None = None,
 ) -> pl.DataFrame:
-    """Fetch realised funding rates (settlement times in ``[start, end]``, ns) as canonical ``funding``."""
+    """Fetch realised funding rates (settlement times in ``[start, end]``, ns) as canonical ``funding``.
+
+    Each page is retried on ``ccxt.NetworkError`` as in :func:`fetch_ohlcv`.
+    """
     ex = _exchange(exchange)
-    market = _market(ex, symbol)
+    call = _caller(ex, retry, sleep, rng)
+    market = _market(ex, symbol, call)
     if not market.get("swap"):
         raise ValidationError(f"{symbol!r} is not a perpetual swap: it has no funding")
     rows = _pages(
-        lambda since, lim: ex.fetch_funding_rate_history(symbol, since, lim),
+        lambda since, lim: call(
+            f"fetch_funding_rate_history({symbol!r}, since={since})",
+            lambda: ex.fetch_funding_rate_history(symbol, since, lim),
+        ),
         lambda r: int(r["timestamp"]),
         _ms(start, "start"),
         _ms(end, "end"),
@@ -209,15 +298,24 @@ def fetch_funding_history(
 
 
 def fetch_book_snapshot(
-    exchange: Any, symbol: str, *, depth: int | None = None, ts_recv: int
+    exchange: Any,
+    symbol: str,
+    *,
+    depth: int | None = None,
+    ts_recv: int,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = time.sleep,
+    rng: np.random.Generator | None = None,
 ) -> pl.DataFrame:
     """Fetch the current order book as one canonical ``book_snapshots`` row.
 
     ``ts_recv`` is the local receive time (ns), passed in: time is injected.
+    The request is retried on ``ccxt.NetworkError`` as in :func:`fetch_ohlcv`.
     """
     ex = _exchange(exchange)
-    market = _market(ex, symbol)
-    ob = ex.fetch_order_book(symbol, depth)
+    call = _caller(ex, retry, sleep, rng)
+    market = _market(ex, symbol, call)
+    ob = call(f"fetch_order_book({symbol!r})", lambda: ex.fetch_order_book(symbol, depth))
     bids = [(float(p), float(s)) for p, s, *_ in ob.get("bids", [])]
     asks = [(float(p), float(s)) for p, s, *_ in ob.get("asks", [])]
     if bids and asks and bids[0][0] > asks[0][0]:
@@ -239,17 +337,27 @@ def fetch_book_snapshot(
     return _canonical(frame, "book_snapshots")
 
 
-def fetch_option_chain(exchange: Any, currency: str, *, ts_recv: int) -> pl.DataFrame:
+def fetch_option_chain(
+    exchange: Any,
+    currency: str,
+    *,
+    ts_recv: int,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = time.sleep,
+    rng: np.random.Generator | None = None,
+) -> pl.DataFrame:
     """Fetch an option chain (Deribit, OKX, Bybit) as canonical ``option_quotes``.
 
     Uses ccxt's unified ``fetch_option_chain(currency)``; strike, expiry and
     call/put come from the markets. IVs are decimals as ccxt reports them.
+    The requests are retried on ``ccxt.NetworkError`` as in :func:`fetch_ohlcv`.
     """
     ex = _exchange(exchange)
     if not getattr(ex, "has", {}).get("fetchOptionChain"):
         raise DataError(f"{getattr(ex, 'id', ex)} has no option-chain endpoint in ccxt")
-    ex.load_markets()
-    chain = ex.fetch_option_chain(currency)
+    call = _caller(ex, retry, sleep, rng)
+    call("load_markets()", ex.load_markets)
+    chain = call(f"fetch_option_chain({currency!r})", lambda: ex.fetch_option_chain(currency))
     rows = []
     for sym, opt in chain.items():
         market = dict(ex.market(sym))

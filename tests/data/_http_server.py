@@ -7,7 +7,8 @@ next requests meet, one per request, in order:
 * ``("cut", k)``: answer normally (honouring ``Range``) but send only ``k``
   body bytes, then close the connection;
 * ``("full",)``: ignore ``Range`` and send the whole file with ``200``;
-* ``("reset",)``: close the connection without answering.
+* ``("reset",)``: close the connection without answering;
+* ``("stall", seconds)``: wait that long, then answer normally.
 
 ``requests`` records ``(path, Range header, Authorization header)`` of every request.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 
@@ -40,6 +42,8 @@ class LoopbackServer:
                 outer.requests.append((self.path, rng, self.headers.get("Authorization")))
                 queue = outer.script.get(self.path)
                 fault = queue.popleft() if queue else ("ok",)
+                if fault[0] == "stall":
+                    time.sleep(float(str(fault[1])))
                 if fault[0] == "reset":
                     self.close_connection = True
                     return

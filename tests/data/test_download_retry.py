@@ -24,6 +24,7 @@ from spreadlab.data.download import (
     BinanceArchive,
     DownloadStatus,
     RetryPolicy,
+    UrllibTransport,
     download_file,
     fetch_binance_archive,
     fetch_tardis,
@@ -82,6 +83,30 @@ def test_connection_reset_before_any_reply_is_retried(server: LoopbackServer, tm
     waits: list[float] = []
     res = download_file(server.base + "/f.csv.gz", tmp_path / "f", retry=NO_JITTER, sleep=waits.append)
     assert res.path.read_bytes() == real and len(server.requests) == 2 and waits == [1.0]
+
+
+def test_timeout_is_retried(server: LoopbackServer, tmp_path: Path) -> None:
+    real = _serve_real(server)
+    server.fail("/f.csv.gz", ("stall", 1.5))
+    waits: list[float] = []
+    res = download_file(
+        server.base + "/f.csv.gz",
+        tmp_path / "f",
+        transport=UrllibTransport(timeout=0.3),
+        retry=NO_JITTER,
+        sleep=waits.append,
+    )
+    assert res.path.read_bytes() == real and waits == [1.0] and res.attempts == 2
+
+
+def test_stale_part_file_longer_than_the_remote_is_replaced(server: LoopbackServer, tmp_path: Path) -> None:
+    real = _serve_real(server)
+    dest = tmp_path / "f"
+    dest.with_name("f.part").write_bytes(real + b"stale tail from another version")
+    waits: list[float] = []
+    res = download_file(server.base + "/f.csv.gz", dest, retry=NO_JITTER, sleep=waits.append)
+    assert server.ranges("/f.csv.gz") == [f"bytes={len(real) + 31}-", None]  # 416, then a clean start
+    assert res.path.read_bytes() == real and waits == [1.0]
 
 
 def test_server_ignoring_range_restarts_cleanly(server: LoopbackServer, tmp_path: Path) -> None:

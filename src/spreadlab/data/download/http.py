@@ -97,7 +97,11 @@ class UrllibTransport:
         try:
             resp = urllib.request.urlopen(req, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
-            return HttpResponse(status=exc.code, headers=_lower(exc.headers), body=iter([exc.read()]))
+            try:
+                payload = exc.read()
+            except (OSError, http.client.HTTPException):
+                payload = b""  # the status is the answer; a body lost in transit does not matter
+            return HttpResponse(status=exc.code, headers=_lower(exc.headers), body=iter([payload]))
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise TransportError(f"cannot reach {url}: {exc}") from exc
 

@@ -8,7 +8,15 @@ row: side +1 for ``b``, -1 for ``a``; size 0 deletes the level; rows of a
 ``snapshot`` message have ``is_snapshot`` true (the book is replaced);
 ``sequence`` is the update id ``u``. ``ts_event`` is the matching-engine
 time ``cts`` (``ts`` where absent), ``ts_recv`` the push time ``ts``.
-``rows_read`` counts messages. The venue is ``venue=`` or, from the symbol,
+``rows_read`` counts messages.
+
+Each message is decoded once (``json.loads``) and checked on the way with
+per-message tests (types, int64 ranges; every level a two-element list,
+tested with C-level ``map``); the level strings are gathered into flat
+lists and converted to float64 by polars in one vectorised cast, and the
+per-message fields are repeated over their levels with ``numpy.repeat``.
+Only a message that fails is decoded again, by a line-by-line check that
+names the field and reason. The venue is ``venue=`` or, from the symbol,
 ``BYBIT_LINEAR`` (``...USDT``, ``...PERP``) / ``BYBIT_INVERSE`` (``...USD``).
 """
 

@@ -43,10 +43,11 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 from urllib.parse import quote
 
 import duckdb
@@ -81,6 +82,15 @@ CREATE TABLE IF NOT EXISTS file_instruments (
 CREATE TABLE IF NOT EXISTS quarantine (
     import_id VARCHAR, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR, raw VARCHAR);
 """
+
+_INST_SCHEMA = {
+    "path": pl.String(),
+    "instrument_id": pl.String(),
+    "kind": pl.String(),
+    "rows": pl.Int64(),
+    "ts_min": pl.Int64(),
+    "ts_max": pl.Int64(),
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,6 +194,135 @@ def _partition_of(instrument_id: str, kind: EventKind) -> tuple[str, str]:
     if kind is EventKind.OPTION_QUOTES:
         symbol = symbol.split("-")[0]
     return venue, symbol
+
+
+class _AlreadyImportedError(Exception):
+    """The file's sha256 is already in ``imports`` (internal: ends the import early)."""
+
+
+def _fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's data and metadata to stable storage."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _PartWriter:
+    """Write the Parquet parts of one import (on one worker thread, so parts keep their order).
+
+    Each part is written under ``<name>.tmp``, fsynced, renamed; its path is in the
+    manifest before the file exists. :meth:`sync` then fsyncs every folder that gained
+    an entry (parts, new partition folders) and the manifest, before the DuckDB commit.
+    """
+
+    def __init__(self, *, root: Path, import_id: str, manifest: IO[str], seq: int) -> None:
+        self._root = root
+        self._import_id = import_id
+        self._manifest = manifest
+        self._seq = seq
+        self._dirs: dict[Path, None] = {}  # folders to fsync, in creation order
+        self.files: list[dict[str, object]] = []
+        self.instruments: list[pl.DataFrame] = []
+
+    def write(self, frame: pl.DataFrame, kind: EventKind) -> None:
+        """Write ``frame`` (one validated batch of ``kind``) as one part per partition."""
+        for (venue, part, date), data in _partitions(frame, kind):
+            self._seq += 1
+            rel = (
+                Path("data")
+                / f"venue={venue}"
+                / f"kind={kind.value}"
+                / f"instrument={quote(str(part), safe='-_.@')}"
+                / f"date={date}"
+                / f"part-{self._import_id}-{self._seq:08d}.parquet"
+            )
+            target = self._root / rel
+            if not target.parent.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                for up in reversed(rel.parents[1:]):  # the catalog folder, data, venue=, ... gained entries
+                    self._dirs.setdefault(self._root / up, None)
+            self._dirs.setdefault(target.parent, None)
+            self._manifest.write(f"{rel.as_posix()}\n")
+            self._manifest.flush()
+            tmp = target.with_name(target.name + ".tmp")
+            data.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+            _fsync_path(tmp)
+            os.replace(tmp, target)
+            stats = data.select(
+                pl.col("ts_event").min().alias("ts_min"), pl.col("ts_event").max().alias("ts_max")
+            ).row(0)
+            one = data["instrument_id"][0]
+            if (data["instrument_id"] == one).all():
+                inst = pl.DataFrame(
+                    {"path": [rel.as_posix()], "instrument_id": [one], "kind": [kind.value],
+                     "rows": [data.height], "ts_min": [stats[0]], "ts_max": [stats[1]]},
+                    schema=_INST_SCHEMA,
+                )  # fmt: skip
+            else:
+                inst = data.group_by("instrument_id", maintain_order=True).agg(
+                    pl.len().cast(pl.Int64).alias("rows"),
+                    pl.col("ts_event").min().alias("ts_min"),
+                    pl.col("ts_event").max().alias("ts_max"),
+                )
+                inst = inst.select(
+                    pl.lit(rel.as_posix()).alias("path"),
+                    "instrument_id",
+                    pl.lit(kind.value).alias("kind"),
+                    "rows",
+                    "ts_min",
+                    "ts_max",
+                )
+            self.instruments.append(inst)
+            self.files.append(
+                {
+                    "path": rel.as_posix(),
+                    "import_id": self._import_id,
+                    "seq": self._seq,
+                    "kind": kind.value,
+                    "venue": venue,
+                    "part_key": str(part),
+                    "date": date,
+                    "rows": data.height,
+                    "ts_min": int(stats[0]),
+                    "ts_max": int(stats[1]),
+                }
+            )
+
+    def sync(self, manifest: Path) -> None:
+        """Fsync the folders that gained parts or sub-folders, then the manifest and its folder."""
+        for d in self._dirs:
+            _fsync_path(d)
+        self._manifest.flush()
+        os.fsync(self._manifest.fileno())
+        _fsync_path(manifest.parent)
+
+
+def _partitions(frame: pl.DataFrame, kind: EventKind) -> Iterable[tuple[tuple[object, ...], pl.DataFrame]]:
+    """Split a batch by (venue, instrument partition, date); keys are computed per instrument, not per row."""
+    first_id = frame["instrument_id"][0]
+    single_id = bool((frame["instrument_id"] == first_id).all())
+    ids = [first_id] if single_id else frame["instrument_id"].unique(maintain_order=True).to_list()
+    part_of = {i: _partition_of(i, kind) for i in ids}
+    day = (pl.col("ts_event") // NS_PER_DAY).cast(pl.Int32).cast(pl.Date)
+    date_expr = day if kind in _TICK_KINDS else day.dt.truncate("1mo")
+    if single_id:
+        lo_hi = frame.select(date_expr.min().alias("lo"), date_expr.max().alias("hi")).row(0)
+        if lo_hi[0] == lo_hi[1]:
+            return [((*part_of[first_id], lo_hi[0]), frame)]
+    dates = frame.select(date_expr.alias("__date"))["__date"]
+    venues = {i: v for i, (v, _) in part_of.items()}
+    parts = {i: p for i, (_, p) in part_of.items()}
+    keyed = frame.with_columns(
+        pl.col("instrument_id").replace_strict(venues, return_dtype=pl.String).alias("__venue"),
+        pl.col("instrument_id").replace_strict(parts, return_dtype=pl.String).alias("__part"),
+        dates,
+    )
+    return (
+        (key, sub.drop("__venue", "__part", "__date"))
+        for key, sub in keyed.group_by(["__venue", "__part", "__date"], maintain_order=True)
+    )
 
 
 class Catalog:
@@ -332,53 +471,110 @@ class Catalog:
         gap_ns: int | None,
         progress: Callable[[Path, int], None] | None,
     ) -> FileReport:
-        digest = _sha256(path)
-        if con.execute("SELECT 1 FROM imports WHERE sha256 = ?", [digest]).fetchone():
-            return FileReport(path=str(path), fmt=fmt.value, sha256=digest, status="already_imported")
+        # The sha256 runs on a second thread while the file is parsed (hashlib releases the GIL);
+        # the duplicate check happens as soon as it is known, and always before anything commits.
+        with ThreadPoolExecutor(max_workers=1) as hash_pool:
+            digest_future = hash_pool.submit(_sha256, path)
+            try:
+                return self._import_new(
+                    con, path, fmt, digest_future, skip_bad=skip_bad, venue=venue, symbol=symbol,
+                    chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
+                )  # fmt: skip
+            except _AlreadyImportedError:
+                return FileReport(
+                    path=str(path), fmt=fmt.value, sha256=digest_future.result(), status="already_imported"
+                )
+
+    def _import_new(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        fmt: ImportFormat,
+        digest_future: Future[str],
+        *,
+        skip_bad: bool,
+        venue: str | None,
+        symbol: str | None,
+        chunk_rows: int,
+        gap_ns: int | None,
+        progress: Callable[[Path, int], None] | None,
+    ) -> FileReport:
+        checked = False
+
+        def known(digest: str) -> bool:
+            return con.execute("SELECT 1 FROM imports WHERE sha256 = ?", [digest]).fetchone() is not None
+
         spec = get_importer(fmt)
         import_id = f"{int(time.time()):010d}-{uuid.uuid4().hex[:12]}"
         pending = self._root / "pending"
         pending.mkdir(parents=True, exist_ok=True)
         manifest = pending / f"{import_id}.txt"
         validator = Validator(path=path, skip_bad=skip_bad, gap_ns=gap_ns)
-        file_rows: list[dict[str, object]] = []
-        inst_rows: list[pl.DataFrame] = []
         quarantines: list[pl.DataFrame] = []
         by_kind: dict[str, int] = {}
         rows_read = 0
         seq0 = con.execute("SELECT coalesce(max(seq), 0) FROM files").fetchone()
-        seq = int(seq0[0]) if seq0 else 0
+        in_flight: tuple[Future[None], int] | None = None  # the chunk being written and its source rows
         try:
-            with manifest.open("a") as man:
+            with manifest.open("a") as man, ThreadPoolExecutor(max_workers=1) as write_pool:
+                writer = _PartWriter(root=self._root, import_id=import_id, manifest=man,
+                                     seq=int(seq0[0]) if seq0 else 0)  # fmt: skip
                 for batch in spec.read(
                     path, venue=venue, symbol=symbol, skip_bad=skip_bad, chunk_rows=chunk_rows
                 ):
+                    if not checked and digest_future.done():
+                        checked = True
+                        if known(digest_future.result()):
+                            raise _AlreadyImportedError
                     rows_read += batch.rows_read
                     if batch.quarantine.height:
                         quarantines.append(batch.quarantine)
                     frame, bad = validator.check(batch)
                     if bad.height:
                         quarantines.append(bad)
+                    job = None
                     if frame.height:
                         by_kind[batch.kind.value] = by_kind.get(batch.kind.value, 0) + frame.height
-                        for rec, inst in self._write(frame, batch.kind, import_id, man, seq):
-                            seq += 1
-                            file_rows.append(rec)
-                            inst_rows.append(inst)
-                    if progress is not None and batch.rows_read:
-                        progress(path, batch.rows_read)
-        except SpreadlabError:
+                        job = write_pool.submit(writer.write, frame, batch.kind)
+                    # at most one chunk is written while the next one is parsed (memory stays bounded)
+                    if in_flight is not None:
+                        in_flight[0].result()
+                        if progress is not None and in_flight[1]:
+                            progress(path, in_flight[1])
+                    if job is None:
+                        if progress is not None and batch.rows_read:
+                            progress(path, batch.rows_read)
+                        in_flight = None
+                    else:
+                        in_flight = (job, batch.rows_read)
+                if in_flight is not None:
+                    in_flight[0].result()
+                    if progress is not None and in_flight[1]:
+                        progress(path, in_flight[1])
+                    in_flight = None
+                if not checked and known(digest_future.result()):
+                    raise _AlreadyImportedError
+                man.flush()
+                writer.sync(manifest)  # parts, their folders and the manifest are on disk before the commit
+        except _AlreadyImportedError:
             self._discard(manifest)
             raise
         except Exception as exc:
+            if in_flight is not None:
+                in_flight[0].exception()  # let the writer finish before its files are removed
             self._discard(manifest)
+            if not checked and known(digest_future.result()):
+                raise _AlreadyImportedError from exc
+            if isinstance(exc, SpreadlabError):
+                raise
             raise DataError(f"import failed: {type(exc).__name__}: {exc}", path=str(path)) from exc
         quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+        inst_rows = writer.instruments
         instruments = pl.concat(inst_rows)["instrument_id"].unique().sort().to_list() if inst_rows else []
         report = FileReport(
             path=str(path),
             fmt=fmt.value,
-            sha256=digest,
+            sha256=digest_future.result(),
             status="imported",
             rows_read=rows_read,
             rows_stored=sum(by_kind.values()),
@@ -387,7 +583,7 @@ class Catalog:
             instruments=tuple(instruments),
             findings=validator.findings,
         )
-        self._commit(con, import_id, path, fmt, venue, report, file_rows, inst_rows, quarantine)
+        self._commit(con, import_id, path, fmt, venue, report, writer.files, inst_rows, quarantine)
         manifest.unlink(missing_ok=True)
         return report
 
@@ -397,78 +593,10 @@ class Catalog:
                 target = self._root / line.strip()
                 if line.strip() and target.is_file():
                     target.unlink()
+                tmp = target.with_name(target.name + ".tmp")
+                if line.strip() and tmp.is_file():
+                    tmp.unlink()
             manifest.unlink()
-
-    def _write(
-        self, frame: pl.DataFrame, kind: EventKind, import_id: str, manifest: object, seq: int
-    ) -> Iterable[tuple[dict[str, object], pl.DataFrame]]:
-        # partition keys are computed once per distinct instrument, not per row
-        first_id = frame["instrument_id"][0]
-        single_id = frame.select((pl.col("instrument_id") == first_id).all()).item()
-        ids = [first_id] if single_id else frame["instrument_id"].unique(maintain_order=True).to_list()
-        part_of = {i: _partition_of(i, kind) for i in ids}
-        day = (pl.col("ts_event") // NS_PER_DAY).cast(pl.Int32).cast(pl.Date)
-        date_expr = day if kind in _TICK_KINDS else day.dt.truncate("1mo")
-        dates = frame.select(date_expr.alias("__date"))["__date"]
-        if single_id and dates.first() == dates.last() and dates.n_unique() == 1:
-            groups: Iterable[tuple[tuple[object, ...], pl.DataFrame]] = [
-                ((*part_of[first_id], dates.first()), frame)
-            ]
-        else:
-            venues = {i: v for i, (v, _) in part_of.items()}
-            parts = {i: p for i, (_, p) in part_of.items()}
-            keyed = frame.with_columns(
-                pl.col("instrument_id").replace_strict(venues, return_dtype=pl.String).alias("__venue"),
-                pl.col("instrument_id").replace_strict(parts, return_dtype=pl.String).alias("__part"),
-                dates,
-            )
-            groups = (
-                (key, sub.drop("__venue", "__part", "__date"))
-                for key, sub in keyed.group_by(["__venue", "__part", "__date"], maintain_order=True)
-            )
-        for (venue, part, date), data in groups:
-            seq += 1
-            rel = (
-                Path("data")
-                / f"venue={venue}"
-                / f"kind={kind.value}"
-                / f"instrument={quote(str(part), safe='-_.@')}"
-                / f"date={date}"
-                / f"part-{import_id}-{seq:08d}.parquet"
-            )
-            target = self._root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            manifest.write(f"{rel.as_posix()}\n")  # type: ignore[attr-defined]
-            manifest.flush()  # type: ignore[attr-defined]
-            tmp = target.with_name(target.name + ".tmp")
-            data.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
-            os.replace(tmp, target)
-            inst = data.group_by("instrument_id", maintain_order=True).agg(
-                pl.len().cast(pl.Int64).alias("rows"),
-                pl.col("ts_event").min().alias("ts_min"),
-                pl.col("ts_event").max().alias("ts_max"),
-            )
-            inst = inst.select(
-                pl.lit(rel.as_posix()).alias("path"),
-                "instrument_id",
-                pl.lit(kind.value).alias("kind"),
-                "rows",
-                "ts_min",
-                "ts_max",
-            )
-            rec: dict[str, object] = {
-                "path": rel.as_posix(),
-                "import_id": import_id,
-                "seq": seq,
-                "kind": kind.value,
-                "venue": venue,
-                "part_key": str(part),
-                "date": date,
-                "rows": data.height,
-                "ts_min": int(data["ts_event"].min()),  # type: ignore[arg-type]
-                "ts_max": int(data["ts_event"].max()),  # type: ignore[arg-type]
-            }
-            yield rec, inst
 
     def _commit(
         self,

@@ -28,17 +28,21 @@ venue always comes from the ``exchange`` column (:func:`tardis_venue`), so a
 
 from __future__ import annotations
 
+import mmap
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from spreadlab.data.importers._common import make_batch, reject_rows, symbol_ids, tardis_venue
-from spreadlab.data.importers._csv import epoch_to_ns, iter_csv, read_header, to_ns
+from spreadlab.data.importers._csv import iter_csv, read_header, to_ns
 from spreadlab.data.importers.base import DEFAULT_CHUNK_ROWS, ImportBatch, ImporterSpec, ImportFormat
 from spreadlab.data.schema import EventKind
 from spreadlab.errors import DataError
+from spreadlab.kernels.csv_l2 import parse_l2_rows
 
 __all__ = ["IMPORTER", "read_tardis", "tardis_data_type"]
 
@@ -201,6 +205,7 @@ class _FallbackError(Exception):
     """The fused fast path met something only the general path can place precisely."""
 
 
+_L2_DTYPES = (np.int64, np.int64, np.int8, np.float64, np.float64, np.bool_)
 _L2_HEADER = ["exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount"]
 
 
@@ -211,52 +216,68 @@ def _compressed(path: Path) -> bool:
 
 
 def _fast_l2(path: Path, chunk_rows: int) -> Iterator[ImportBatch]:
-    """Parse and convert an uncompressed L2 file in one streaming polars query.
+    """Parse an uncompressed L2 file with the exact byte-level kernel :func:`parse_l2_rows`.
 
-    Raises _FallbackError (before yielding the batch concerned) on any unparsable value, empty
-    field, unknown side, or a second exchange/symbol in the file.
+    Every row must start with the first row's ``exchange,symbol,`` bytes. Rows up to the
+    first line the kernel does not accept are delivered; then _FallbackError hands the rest
+    to the general reader, which names the problem (or reads the unusual-but-valid value).
     """
-    schema = {"exchange": _S, "symbol": _S, "timestamp": _I, "local_timestamp": _I,
-              "is_snapshot": pl.Boolean(), "side": _S, "price": _F, "amount": _F}  # fmt: skip
-    side = pl.when(pl.col("side") == "bid").then(1).when(pl.col("side") == "ask").then(-1).cast(pl.Int8)
-    lf = pl.scan_csv(path, schema=schema, quote_char='"').select(
-        "exchange",
-        "symbol",
-        epoch_to_ns(pl.col("timestamp")).alias("ts_event"),
-        epoch_to_ns(pl.col("local_timestamp")).alias("ts_recv"),
-        side.alias("side"),
-        "price",
-        pl.col("amount").alias("size"),
-        "is_snapshot",
-    )
-    first = 2
-    key: tuple[str, str] | None = None
-    iid = ""
+    with path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            yield from _fast_l2_buffer(path, mm, chunk_rows)
+
+
+def _fast_l2_buffer(path: Path, mm: mmap.mmap, chunk_rows: int) -> Iterator[ImportBatch]:
+    end = len(mm)
+    pos = mm.find(b"\n") + 1
+    if pos == 0 or pos >= end:
+        return
+    comma1 = mm.find(b",", pos)
+    comma2 = mm.find(b",", comma1 + 1) if comma1 >= 0 else -1
+    nl = mm.find(b"\n", pos)
+    if comma2 < 0 or (0 <= nl < comma2) or comma1 == pos or comma2 == comma1 + 1:
+        raise _FallbackError
+    raw_prefix = mm[pos : comma2 + 1]
+    if b'"' in raw_prefix:
+        raise _FallbackError
     try:
-        for frame in lf.collect_batches(chunk_size=chunk_rows):
-            if frame.height == 0:
-                continue
-            if sum(frame.null_count().row(0)):
-                raise _FallbackError
-            e0, s0 = frame["exchange"][0], frame["symbol"][0]
-            if key is None:
-                key = (e0, s0)
-                lines0 = pl.Series([first], dtype=pl.Int64)
-                iid = symbol_ids(pl.Series([tardis_venue(e0, s0)]), pl.Series([s0]), path=path, lines=lines0)[
-                    0
-                ]
-            same = frame.select((pl.col("exchange") == key[0]).all() & (pl.col("symbol") == key[1]).all())
-            if not same.item():
-                raise _FallbackError
-            out = frame.select(
-                "ts_event", "ts_recv", pl.lit(iid).alias("instrument_id"), "side", "price", "size",
-                pl.lit(-1, dtype=pl.Int64).alias("sequence"), "is_snapshot",
-            )  # fmt: skip
-            line = pl.int_range(first, first + frame.height, eager=True, dtype=pl.Int64)
-            first += frame.height
-            yield make_batch(EventKind.BOOK_DELTAS, out, rows_read=frame.height, line=line)
-    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, pl.exceptions.SchemaError) as exc:
+        e0, s0 = raw_prefix[:-1].decode("utf-8").split(",")
+    except UnicodeDecodeError as exc:
         raise _FallbackError from exc
+    lines0 = pl.Series([2], dtype=pl.Int64)
+    iid = symbol_ids(pl.Series([tardis_venue(e0, s0)]), pl.Series([s0]), path=path, lines=lines0)[0]
+    prefix = np.frombuffer(raw_prefix, dtype=np.uint8)
+    buf = np.frombuffer(mm, dtype=np.uint8)
+    try:
+        first = 2
+        while pos < end:
+            cols = tuple(np.empty(chunk_rows, t) for t in _L2_DTYPES)
+            n, pos, ok = parse_l2_rows(buf, pos, prefix, *cols)
+            if n:
+                ts_event, ts_recv, side, price, size, snap = (c[:n] for c in cols)
+                out = pl.DataFrame(
+                    [
+                        pl.Series("ts_event", ts_event),
+                        pl.Series("ts_recv", ts_recv),
+                        pl.repeat(iid, n, eager=True, dtype=pl.String).alias("instrument_id"),
+                        pl.Series("side", side),
+                        pl.Series("price", price),
+                        pl.Series("size", size),
+                        pl.repeat(-1, n, eager=True, dtype=pl.Int64).alias("sequence"),
+                        pl.Series("is_snapshot", snap),
+                    ]
+                )
+                line = pl.int_range(first, first + n, eager=True, dtype=pl.Int64)
+                first += n
+                yield make_batch(EventKind.BOOK_DELTAS, out, rows_read=n, line=line)
+            if not ok:
+                if end - pos > 4096 or mm[pos:end].strip(b"\r\n"):
+                    raise _FallbackError
+                return  # only line ends remain
+    finally:
+        del buf  # release the export before the map closes
 
 
 def _general(

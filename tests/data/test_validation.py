@@ -111,3 +111,31 @@ def test_order_count_independent_of_chunking(stamps, parts):
     assert _counts(whole) == _counts(split)
     expect_ooo = sum(1 for a, b in itertools.pairwise(ts) if b < a)
     assert _counts(whole).get(Check.OUT_OF_ORDER.value, 0) == expect_ooo
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=12), min_size=2, max_size=30),
+    st.lists(st.integers(min_value=1, max_value=29), max_size=4),
+)
+def test_counts_match_hand_counts_for_any_batch_cut(steps_min, cuts):
+    """Order, duplicate and gap counts equal the pairwise counts, wherever the batches are cut.
+
+    Steps are minutes (0: duplicate, > 5: a gap over the 5-minute tick threshold); one step is
+    made negative so out-of-order rows also occur, including exactly at a batch boundary.
+    """
+    ts = [0]
+    for i, m in enumerate(steps_min):
+        ts.append(ts[-1] + (-m if i == len(steps_min) // 2 else m) * 60 * S)
+    bounds = sorted({0, len(ts), *(c for c in cuts if c < len(ts))})
+    v = Validator(path=Path("x"))
+    for a, b in itertools.pairwise(bounds):
+        part = ts[a:b]
+        v.check(_quotes(part, [1.0] * len(part), [2.0] * len(part)))
+    diffs = [b - a for a, b in itertools.pairwise(ts)]
+    expect = {
+        Check.OUT_OF_ORDER.value: sum(d < 0 for d in diffs),
+        Check.DUPLICATE_TS.value: sum(d == 0 for d in diffs),
+        Check.GAP.value: sum(d > 5 * 60 * S for d in diffs),
+    }
+    assert _counts(v) == {k: n for k, n in expect.items() if n}

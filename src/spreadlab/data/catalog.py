@@ -45,13 +45,14 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Literal
 from urllib.parse import quote
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import NS_PER_DAY, parse_time
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     import_id VARCHAR, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR, raw VARCHAR);
 """
 
+_EPOCH = date(1970, 1, 1)
 _INST_SCHEMA = {
     "path": pl.String(),
     "instrument_id": pl.String(),
@@ -228,14 +230,14 @@ class _PartWriter:
 
     def write(self, frame: pl.DataFrame, kind: EventKind) -> None:
         """Write ``frame`` (one validated batch of ``kind``) as one part per partition."""
-        for (venue, part, date), data in _partitions(frame, kind):
+        for (venue, part, day), data, single_id in _partitions(frame, kind):
             self._seq += 1
             rel = (
                 Path("data")
                 / f"venue={venue}"
                 / f"kind={kind.value}"
                 / f"instrument={quote(str(part), safe='-_.@')}"
-                / f"date={date}"
+                / f"date={day}"
                 / f"part-{self._import_id}-{self._seq:08d}.parquet"
             )
             target = self._root / rel
@@ -247,14 +249,12 @@ class _PartWriter:
             self._manifest.write(f"{rel.as_posix()}\n")
             self._manifest.flush()
             tmp = target.with_name(target.name + ".tmp")
-            data.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+            pq.write_table(data.to_arrow(), tmp, compression="lz4", write_statistics=True)
             _fsync_path(tmp)
             os.replace(tmp, target)
-            stats = data.select(
-                pl.col("ts_event").min().alias("ts_min"), pl.col("ts_event").max().alias("ts_max")
-            ).row(0)
+            stats = (data["ts_event"].min(), data["ts_event"].max())
             one = data["instrument_id"][0]
-            if (data["instrument_id"] == one).all():
+            if single_id:
                 inst = pl.DataFrame(
                     {"path": [rel.as_posix()], "instrument_id": [one], "kind": [kind.value],
                      "rows": [data.height], "ts_min": [stats[0]], "ts_max": [stats[1]]},
@@ -283,10 +283,10 @@ class _PartWriter:
                     "kind": kind.value,
                     "venue": venue,
                     "part_key": str(part),
-                    "date": date,
+                    "date": day,
                     "rows": data.height,
-                    "ts_min": int(stats[0]),
-                    "ts_max": int(stats[1]),
+                    "ts_min": int(stats[0]),  # type: ignore[arg-type]
+                    "ts_max": int(stats[1]),  # type: ignore[arg-type]
                 }
             )
 
@@ -299,18 +299,30 @@ class _PartWriter:
         _fsync_path(manifest.parent)
 
 
-def _partitions(frame: pl.DataFrame, kind: EventKind) -> Iterable[tuple[tuple[object, ...], pl.DataFrame]]:
-    """Split a batch by (venue, instrument partition, date); keys are computed per instrument, not per row."""
+def _day(ns: int, kind: EventKind) -> date:
+    """Return the partition date of a ``ts_event`` (UTC day; first of the month for low-frequency kinds)."""
+    d = _EPOCH + timedelta(days=ns // NS_PER_DAY)
+    return d if kind in _TICK_KINDS else d.replace(day=1)
+
+
+def _partitions(
+    frame: pl.DataFrame, kind: EventKind
+) -> Iterable[tuple[tuple[object, ...], pl.DataFrame, bool]]:
+    """Split a batch by (venue, instrument partition, date); yield (key, rows, one instrument only).
+
+    Keys are computed per instrument, not per row; a one-instrument batch within one
+    partition date (the usual case) is recognised from its first and last dates alone.
+    """
     first_id = frame["instrument_id"][0]
     single_id = bool((frame["instrument_id"] == first_id).all())
     ids = [first_id] if single_id else frame["instrument_id"].unique(maintain_order=True).to_list()
     part_of = {i: _partition_of(i, kind) for i in ids}
+    if single_id:
+        lo, hi = frame["ts_event"].min(), frame["ts_event"].max()
+        if _day(int(lo), kind) == _day(int(hi), kind):  # type: ignore[arg-type]
+            return [((*part_of[first_id], _day(int(lo), kind)), frame, True)]  # type: ignore[arg-type]
     day = (pl.col("ts_event") // NS_PER_DAY).cast(pl.Int32).cast(pl.Date)
     date_expr = day if kind in _TICK_KINDS else day.dt.truncate("1mo")
-    if single_id:
-        lo_hi = frame.select(date_expr.min().alias("lo"), date_expr.max().alias("hi")).row(0)
-        if lo_hi[0] == lo_hi[1]:
-            return [((*part_of[first_id], lo_hi[0]), frame)]
     dates = frame.select(date_expr.alias("__date"))["__date"]
     venues = {i: v for i, (v, _) in part_of.items()}
     parts = {i: p for i, (_, p) in part_of.items()}
@@ -320,7 +332,7 @@ def _partitions(frame: pl.DataFrame, kind: EventKind) -> Iterable[tuple[tuple[ob
         dates,
     )
     return (
-        (key, sub.drop("__venue", "__part", "__date"))
+        (key, sub.drop("__venue", "__part", "__date"), single_id)
         for key, sub in keyed.group_by(["__venue", "__part", "__date"], maintain_order=True)
     )
 

@@ -17,7 +17,10 @@ Decimal to binary is exact: with ``m <= 2**53`` and ``k <= 22`` both ``m`` and
 ``10**k`` are doubles exactly, so the IEEE quotient ``m / 10**k`` *is* the
 correctly rounded value of the decimal (Clinger's fast path) -- the same
 double any correctly rounding parser (polars, Python's ``float``) returns.
-Longer mantissas, exponents, ``nan``/``inf``, quotes, blank lines and empty
+The levels of one book update repeat ``<timestamp>,<local_timestamp>,``: when
+those bytes equal the previous row's (comma included, so the fields are
+identical), its two values are reused instead of parsed again. Longer
+mantissas, exponents, ``nan``/``inf``, quotes, blank lines and empty
 fields are left to the general reader (the kernel reports where it stopped).
 """
 
@@ -136,6 +139,12 @@ def _parse(
     cap = ts_event.size
     plen = prefix.size
     n = 0
+    # the bytes "<timestamp>,<local_timestamp>," of the previous row and their values: the
+    # levels of one book update repeat them, and comparing bytes is cheaper than parsing
+    prev_t0 = 0
+    prev_len = 0
+    t_ev = 0
+    t_rc = 0
     while n < cap and pos < end:
         p = pos
         if p + plen > end:
@@ -144,18 +153,30 @@ def _parse(
             if buf[p + k] != prefix[k]:
                 return n, pos, False
         p += plen
-        ok, t_ev, p = _int_field(buf, p, end)
-        if not ok:
-            return n, pos, False
-        ok, t_ev = _epoch_ns(t_ev)
-        if not ok:
-            return n, pos, False
-        ok, t_rc, p = _int_field(buf, p, end)
-        if not ok:
-            return n, pos, False
-        ok, t_rc = _epoch_ns(t_rc)
-        if not ok:
-            return n, pos, False
+        same = prev_len > 0 and p + prev_len <= end
+        if same:
+            for k in range(prev_len):
+                if buf[p + k] != buf[prev_t0 + k]:
+                    same = False
+                    break
+        if same:
+            p += prev_len
+        else:
+            t0 = p
+            ok, t_ev, p = _int_field(buf, p, end)
+            if not ok:
+                return n, pos, False
+            ok, t_ev = _epoch_ns(t_ev)
+            if not ok:
+                return n, pos, False
+            ok, t_rc, p = _int_field(buf, p, end)
+            if not ok:
+                return n, pos, False
+            ok, t_rc = _epoch_ns(t_rc)
+            if not ok:
+                return n, pos, False
+            prev_t0 = t0
+            prev_len = p - t0
         # is_snapshot: "true," or "false,"
         if p + 5 <= end and buf[p] == 116 and buf[p + 1] == 114 and buf[p + 2] == 117 and buf[p + 3] == 101:
             snap = True

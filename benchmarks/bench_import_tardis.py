@@ -9,8 +9,13 @@ shifted in time, to reach a realistic hour-scale file. Both tools read the same
 plain CSV from ``ctx.workdir``.
 
 spreadlab: ``read_tardis`` streamed to canonical ``book_deltas`` frames (the
-parse + validation-free import step), and the full ``Catalog.import_`` (parse,
-validate, Parquet partitions, DuckDB commit) as a second record.
+parse + validation-free import step: the exact byte-level L2 kernel
+``spreadlab.kernels.csv_l2``), and the full ``Catalog.import_`` as a second
+record: sha256 of the file (idempotency), parse, validation, partitioned
+Parquet parts (pyarrow, LZ4, dictionary + statistics), fsync of every part,
+of the folders that gained entries and of the pending manifest, then the
+DuckDB metadata commit. The hash and the Parquet writes run on worker threads
+while the next chunk is parsed.
 NautilusTrader: ``TardisCSVDataLoader.load_deltas`` (Rust CSV reader producing
 ``OrderBookDelta`` objects), precisions given so nothing is inferred.
 """
@@ -123,7 +128,7 @@ def run(ctx: Context) -> list[dict]:
         ),
         ctx.record(
             name="tardis_l2_csv_catalog_import",
-            work=f"same file -> validated, partitioned Parquet + DuckDB commit ({rows:,} rows)",
+            work=f"same file -> sha256, validated, partitioned Parquet, fsync, DuckDB commit ({rows:,} rows)",
             unit="rows/s",
             spreadlab=rows / t_import,
             peers=naut,

@@ -65,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     # data
     "Catalog": "spreadlab.data.catalog",
     "OrderBook": "spreadlab.data.orderbook",
+    "RetryPolicy": "spreadlab.data.download.retry",
     "align_asof": "spreadlab.data.align",
     "MarketConfig": "spreadlab.data.market",
     "SimulatedMarket": "spreadlab.data.market",

@@ -22,6 +22,7 @@ from spreadlab.data.download import (
     fetch_binance_archive,
     fetch_tardis,
 )
+from spreadlab.data.download.retry import RetryPolicy
 
 __all__ = ["app"]
 
@@ -31,6 +32,15 @@ app = typer.Typer(
 
 Dest = Annotated[Path, typer.Option("--dest", help="Folder to download into.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON report.")]
+Retries = Annotated[
+    int,
+    typer.Option(
+        "--retries",
+        min=1,
+        max=100,
+        help="Attempts per request (1 = no retry); waits back off exponentially and honour Retry-After.",
+    ),
+]
 
 
 def _report(results: list[DownloadResult], as_json: bool) -> None:
@@ -44,6 +54,7 @@ def _report(results: list[DownloadResult], as_json: bool) -> None:
                     "sha256": r.sha256,
                     "status": r.status.value,
                     "verified": r.verified,
+                    "attempts": r.attempts,
                 }
                 for r in results
             ]
@@ -65,12 +76,16 @@ def tardis_cmd(
     dest: Dest = Path("data"),
     api_key: Annotated[str | None, typer.Option(help="Tardis API key (default: $TARDIS_API_KEY).")] = None,
     base_url: Annotated[str, typer.Option(hidden=True)] = TARDIS_BASE_URL,
+    retries: Retries = 5,
     as_json: Json = False,
 ) -> None:
     """Download Tardis.dev daily CSV files."""
     key = api_key or os.environ.get("TARDIS_API_KEY") or None
+    policy = RetryPolicy(max_attempts=retries)
     results = run_or_exit(
-        lambda: fetch_tardis(exchange, data_type, day, symbols, dest, api_key=key, base_url=base_url)
+        lambda: fetch_tardis(
+            exchange, data_type, day, symbols, dest, api_key=key, base_url=base_url, retry=policy
+        )
     )
     _report(results, as_json)
 
@@ -85,6 +100,7 @@ def binance_cmd(
     monthly: Annotated[bool, typer.Option("--monthly", help="The monthly file.")] = False,
     dest: Dest = Path("data"),
     base_url: Annotated[str, typer.Option(hidden=True)] = BINANCE_BASE_URL,
+    retries: Retries = 5,
     as_json: Json = False,
 ) -> None:
     """Download one data.binance.vision archive, verified against its .CHECKSUM."""
@@ -98,7 +114,9 @@ def binance_cmd(
             period="monthly" if monthly else "daily",  # type: ignore[arg-type]
             interval=interval,
         )
-        return fetch_binance_archive(archive, dest, base_url=base_url)
+        return fetch_binance_archive(
+            archive, dest, base_url=base_url, retry=RetryPolicy(max_attempts=retries)
+        )
 
     _report([run_or_exit(go)], as_json)
 
@@ -114,23 +132,26 @@ def rest_cmd(
     timeframe: Annotated[str, typer.Option(help="Candle width for ohlcv.")] = "1h",
     start: Annotated[str | None, typer.Option(help="ISO time or ns (ohlcv, funding).")] = None,
     end: Annotated[str | None, typer.Option(help="ISO time or ns (ohlcv, funding).")] = None,
+    retries: Retries = 5,
 ) -> None:
     """Fetch through ccxt (needs the 'fetch' extra) and write a canonical Parquet table."""
     import time
 
     from spreadlab.data.download import rest
 
+    policy = RetryPolicy(max_attempts=retries)
+
     def go() -> int:
         s = parse_time(start) if start else 0
         e = parse_time(end) if end else time.time_ns()
         if what == "ohlcv":
-            frame = rest.fetch_ohlcv(exchange, symbol, timeframe, start=s, end=e)
+            frame = rest.fetch_ohlcv(exchange, symbol, timeframe, start=s, end=e, retry=policy)
         elif what == "funding":
-            frame = rest.fetch_funding_history(exchange, symbol, start=s, end=e)
+            frame = rest.fetch_funding_history(exchange, symbol, start=s, end=e, retry=policy)
         elif what == "book":
-            frame = rest.fetch_book_snapshot(exchange, symbol, ts_recv=time.time_ns())
+            frame = rest.fetch_book_snapshot(exchange, symbol, ts_recv=time.time_ns(), retry=policy)
         elif what == "options":
-            frame = rest.fetch_option_chain(exchange, symbol, ts_recv=time.time_ns())
+            frame = rest.fetch_option_chain(exchange, symbol, ts_recv=time.time_ns(), retry=policy)
         else:
             from spreadlab.errors import ValidationError
 

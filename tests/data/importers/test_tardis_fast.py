@@ -148,3 +148,17 @@ def test_fast_path_second_symbol_is_its_own_instrument(tmp_path) -> None:
     counts = frame.group_by("instrument_id").len().sort("instrument_id").rows()
     assert counts == [("BINANCE_USDM:BTCUSDT", 900), ("BINANCE_USDM:ETHUSDT", 600)]
     assert lines.to_list() == list(range(2, 1502))
+
+
+def test_no_memory_map_falls_back_to_general_reader(tmp_path, monkeypatch) -> None:
+    import spreadlab.data.importers.tardis as tardis
+
+    path = _l2(tmp_path / "l2.csv", _rows(700))
+    expected, _ = _frames(path, chunk_rows=300)
+
+    def no_mmap(*args: object, **kwargs: object) -> None:
+        raise OSError(19, "No such device")
+
+    monkeypatch.setattr(tardis.mmap, "mmap", no_mmap)
+    frame, lines = _frames(path, chunk_rows=300)
+    assert frame.equals(expected) and lines.to_list() == list(range(2, 702))

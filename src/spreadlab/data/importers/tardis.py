@@ -225,7 +225,11 @@ def _fast_l2(path: Path, chunk_rows: int) -> Iterator[ImportBatch]:
     with path.open("rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:
             return
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        try:
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:  # a file system without memory maps: the general reader
+            raise _FallbackError from exc
+        with mm:
             yield from _fast_l2_buffer(path, mm, chunk_rows)
 
 

@@ -45,7 +45,8 @@ Parts are written by pyarrow with LZ4 compression, dictionary encoding and
 min/max statistics on every column. Measured on a 3.1 million row L2 file
 against polars' zstd-1 writer, this is about 25 % less CPU, 20 % smaller
 files (prices and sizes repeat, so dictionaries pay) and faster to read back
-(full scans and DuckDB aggregates), with the same row-group pruning.
+(full scans and DuckDB aggregates); row groups keep polars' 262,144 rows, so
+time-range pruning is as fine as before.
 
 Queries read only the committed files whose partition can overlap the
 request, filter on ``ts_event`` and instruments, and return rows sorted by
@@ -102,6 +103,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
 """
 
 _EPOCH = date(1970, 1, 1)
+_ROW_GROUP = 262_144  # rows per Parquet row group (the granularity of time-range pruning)
 _INST_SCHEMA = {
     "path": pl.String(),
     "instrument_id": pl.String(),
@@ -266,7 +268,9 @@ class _PartWriter:
             self._manifest.write(f"{rel.as_posix()}\n")
             self._manifest.flush()
             tmp = target.with_name(target.name + ".tmp")
-            pq.write_table(data.to_arrow(), tmp, compression="lz4", write_statistics=True)
+            pq.write_table(
+                data.to_arrow(), tmp, compression="lz4", row_group_size=_ROW_GROUP, write_statistics=True
+            )
             _fsync_path(tmp)
             os.replace(tmp, target)
             stats = (data["ts_event"].min(), data["ts_event"].max())

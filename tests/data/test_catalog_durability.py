@@ -56,7 +56,7 @@ def test_parts_folders_and_manifest_fsynced_before_commit(tmp_path, monkeypatch)
     assert len(parts) >= 8  # 2 symbols x 2 days, 250-row chunks
     for rel in parts:
         part = root / rel
-        assert str(part) + ".tmp" in before, f"{rel} was not fsynced before the commit"
+        assert str(part) in before, f"{rel} was not fsynced before the commit"
         for folder in [part.parent, *part.parent.parents]:
             if folder == root.parent:
                 break

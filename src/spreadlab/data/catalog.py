@@ -28,10 +28,12 @@ Guarantees:
   transaction. Readers see only files listed in ``files``, so a crash or a
   bad file mid-way leaves exactly the earlier data visible; the next writer
   deletes the orphans named in ``pending/``.
-- *Durable*: each part is fsynced before its rename; before the DuckDB commit
-  every folder that gained an entry (part files, new partition folders) and
-  the pending manifest are fsynced too, so a power loss after the commit
-  cannot lose committed files (DuckDB syncs its own log at the commit).
+- *Durable*: before the DuckDB commit every part file, every folder that
+  gained an entry (part files, new partition folders) and the pending
+  manifest are fsynced, so a power loss after the commit cannot lose
+  committed files (DuckDB syncs its own log at the commit). A power loss
+  before the commit leaves uncommitted parts, which are never read and are
+  deleted by the next writer (those named in a manifest that reached the disk).
 - *Appendable*: a later file (a later day) adds new part files beside the old.
 
 Import pipeline: the file's sha256 is computed on a worker thread while the
@@ -233,9 +235,10 @@ def _fsync_path(path: Path) -> None:
 class _PartWriter:
     """Write the Parquet parts of one import (on one worker thread, so parts keep their order).
 
-    Each part is written under ``<name>.tmp``, fsynced, renamed; its path is in the
-    manifest before the file exists. :meth:`sync` then fsyncs every folder that gained
-    an entry (parts, new partition folders) and the manifest, before the DuckDB commit.
+    Each part is written under ``<name>.tmp`` and renamed; its path is in the manifest
+    before the file exists (an uncommitted part is deleted by the next writer, whatever
+    state a crash left it in). :meth:`sync` then fsyncs every part, every folder that
+    gained an entry (parts, new partition folders) and the manifest, before the DuckDB commit.
     """
 
     def __init__(self, *, root: Path, import_id: str, manifest: IO[str], seq: int) -> None:
@@ -244,6 +247,7 @@ class _PartWriter:
         self._manifest = manifest
         self._seq = seq
         self._dirs: dict[Path, None] = {}  # folders to fsync, in creation order
+        self._parts: list[Path] = []  # part files to fsync
         self.files: list[dict[str, object]] = []
         self.instruments: list[pl.DataFrame] = []
 
@@ -271,8 +275,8 @@ class _PartWriter:
             pq.write_table(
                 data.to_arrow(), tmp, compression="lz4", row_group_size=_ROW_GROUP, write_statistics=True
             )
-            _fsync_path(tmp)
             os.replace(tmp, target)
+            self._parts.append(target)
             stats = (data["ts_event"].min(), data["ts_event"].max())
             one = data["instrument_id"][0]
             if single_id:
@@ -312,12 +316,20 @@ class _PartWriter:
             )
 
     def sync(self, manifest: Path) -> None:
-        """Fsync the folders that gained parts or sub-folders, then the manifest and its folder."""
-        for d in self._dirs:
-            _fsync_path(d)
+        """Fsync every part, the folders that gained parts or sub-folders, the manifest and its folder.
+
+        All at the end of the import and concurrently: the file system batches concurrent
+        fsyncs into shared journal commits (a few per import, not one per part).
+        """
         self._manifest.flush()
-        os.fsync(self._manifest.fileno())
-        _fsync_path(manifest.parent)
+        targets = [*self._parts, *self._dirs, manifest, manifest.parent]
+        if len(targets) <= 4:
+            for t in targets:
+                _fsync_path(t)
+            return
+        # concurrent fsyncs share journal commits: a few commits instead of one per file
+        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+            list(pool.map(_fsync_path, targets))
 
 
 def _day(ns: int, kind: EventKind) -> date:

@@ -444,3 +444,92 @@ def test_tick_grid_fast_path_matches_python_twin(rule: int, seed: int, width: in
     assert (got.gaps, got.snapshots, got.uncrossed_levels) == (
         st_py[k.ST_GAPS], st_py[k.ST_SNAPSHOTS], st_py[k.ST_UNCROSSED],
     )  # fmt: skip
+
+
+def _grid_run(
+    rows: list[tuple], rule: int, window: int, overflow: int = 256
+) -> tuple[int, tuple, np.ndarray, np.ndarray]:
+    """Run the tick-grid kernel directly (tick 1, centred on 100 * width) on ``rows``."""
+    from spreadlab.kernels import orderbook_grid as kg
+
+    a = [np.asarray(c) for c in zip(*rows)]
+    n = len(rows)
+    st_ = k.new_state(rule)
+    starts = np.empty(n + 1, np.int64)
+    out = (
+        np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
+        np.empty(n, np.int8), np.empty(n, np.bool_), np.empty((n, 4)),
+    )  # fmt: skip
+    prices = a[2][a[1] != 0]
+    p0 = float(np.median(prices)) if len(prices) else 100.0
+    g = kg.new_grid(window, overflow)
+    done = kg.replay_grid(
+        *g, p0, 1.0, st_, rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float),
+        a[3].astype(float), a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64),
+        a[7].astype(bool), starts, *out,
+    )  # fmt: skip
+    return done, out, starts, st_
+
+
+@pytest.mark.parametrize("rule", [k.RULE_NONE, k.RULE_BINANCE_SPOT, k.RULE_BINANCE_FUTURES])
+@pytest.mark.parametrize(
+    ("seed", "width", "window"), [(s, w, win) for s in range(3) for w in (1, 40) for win in (64, 1 << 12)]
+)
+def test_grid_kernel_itself_matches_twin(rule: int, seed: int, width: int, window: int) -> None:
+    """The fast kernel is run directly (no silent fallback): with a narrow window many levels live
+    in the overflow lists, with a wide one all sit on the grid; either way it equals the twin."""
+    rng = np.random.default_rng(seed * 7 + rule + width + window)
+    rows = _random_stream(rng, 300, width, 6 if width == 1 else 60)
+    done, out, starts, st_ = _grid_run(rows, rule, window)
+    a = [np.asarray(c) for c in zip(*rows)]
+    st_py = k.new_state(rule)
+    ref = k.replay_py(
+        st_py, rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float), a[3].astype(float),
+        a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64), a[7].astype(bool), 1,
+    )  # fmt: skip
+    assert done == len(ref["status"])  # the grid held the whole stream
+    ev = k.event_starts_py(a[4].astype(np.int64), a[7].astype(bool), a[0].astype(np.int64))
+    np.testing.assert_array_equal(starts[: done + 1], ev)
+    np.testing.assert_array_equal(out[2][:done], a[5].astype(np.int64)[ev[:-1]])  # first_sequence
+    np.testing.assert_array_equal(out[4][:done], ref["status"])
+    np.testing.assert_array_equal(out[5][:done], ref["valid"])
+    np.testing.assert_array_equal(out[3][:done], ref["book_id"])
+    np.testing.assert_array_equal(out[6][:done], ref["bbo"])
+    for c in (k.ST_GAPS, k.ST_SNAPSHOTS, k.ST_UNCROSSED, k.ST_APPLIED, k.ST_STALE, k.ST_BUFFERED):
+        assert st_[c] == st_py[c]
+
+
+def test_grid_kernel_aborts_on_two_prices_in_one_slot() -> None:
+    from spreadlab.kernels import orderbook_grid as kg
+
+    base = [(1, 1, 99.0, 1.0, 10, 10, 10, True), (1, -1, 101.0, 1.0, 10, 10, 10, True)]
+    done, *_ = _grid_run([*base, (2, 1, 99.2, 1.0, 11, 10, 10, False)], k.RULE_BINANCE_FUTURES, 64)
+    assert done == kg.GRID_ABORT  # 99.0 and 99.2 share a slot at tick 1
+    # far levels beyond a small overflow list: GRID_FULL, and room enough on the retry
+    rows = _random_stream(np.random.default_rng(5), 300, 40, 60)
+    assert _grid_run(rows, k.RULE_NONE, 16, overflow=4)[0] == kg.GRID_FULL
+    assert _grid_run(rows, k.RULE_NONE, 16, overflow=kg.GRID_OVERFLOW_MAX)[0] > 0
+    # replay falls back to the block book after an abort and gives the twin's answer
+    rows = [*base, (2, 1, 99.2, 1.0, 11, 10, 10, False)]
+    fr = OrderBook(rule="binance_futures").replay(_frame(rows)).frame
+    assert fr["bid"].to_list() == [99.0, 99.2] and fr["ask"].to_list() == [101.0, 101.0]
+
+
+def test_bad_row_in_a_dropped_message_is_still_reported() -> None:
+    """Every row is checked, also those of messages the sequence rule drops (here: before any snapshot)."""
+    rows = [
+        (1, 1, 100.0, 1.0, 5, 5, 4, False),
+        (1, -1, -3.0, 1.0, 5, 5, 4, False),
+        (2, 1, 99.0, 1.0, 10, 10, 10, True),
+    ]
+    with pytest.raises(DataError, match=r"row 2, field 'price'"):
+        OrderBook(rule="binance_futures").replay(_frame(rows))
+
+
+def test_instrument_check_uses_the_sorted_flag_soundly() -> None:
+    rows = [(1, 1, 99.0, 1.0, 10, 10, 10, True), (1, -1, 101.0, 1.0, 10, 10, 10, True)]
+    one = _frame(rows).with_columns(instrument_id=pl.Series(["A:X", "A:X"]).set_sorted())
+    assert OrderBook().replay(one).events == 1
+    two = _frame(rows).with_columns(instrument_id=pl.Series(["A:X", "A:Y"]).set_sorted())
+    with pytest.raises(DataError, match="several instruments"):
+        OrderBook().replay(two)

@@ -42,7 +42,9 @@ def _check(folder: str, stem: str, rule: SequenceRule) -> None:
     deltas, quotes = tables[EventKind.BOOK_DELTAS], tables[EventKind.QUOTES]
     venue = deltas["instrument_id"][0].split(":")[0]
     assert SequenceRule.for_venue(venue) is rule
-    replay = OrderBook(rule=rule).replay(deltas)
+    book = OrderBook(rule=rule)
+    replay = book.replay(deltas)
+    assert book._grid is not None  # the tick-grid fast path held the whole capture (no fallback)
     # one snapshot, the chain holds across the two daily files, never a gap
     assert replay.snapshots == 1 and replay.gaps == 0
     # each diff is applied, stale or dropped while unsynced (buffered ones were dropped, then re-applied)

@@ -393,17 +393,19 @@ class OrderBook:
             raise ValidationError(f"top_n={top_n!r} must be an int >= 0")
         arrays = _delta_arrays(deltas, self._rule, time_column)
         before = self._st.copy()
+        _check_levels(arrays["side"], arrays["price"], arrays["size"])
         grid = self._run_grid(arrays) if top_n == 0 else None
         if grid is None:
             ts_o, seq_o, book_id_o, status_o, valid_o, bbo, top = self._run(top_n=top_n, **arrays)  # type: ignore[arg-type]
+            first_o = arrays["first_seq"][self._last_starts[:-1]]
         else:
-            ts_o, seq_o, book_id_o, status_o, valid_o, bbo = grid
+            ts_o, seq_o, first_o, book_id_o, status_o, valid_o, bbo = grid
             top = np.empty((len(ts_o), 4, 0))
         frame = pl.DataFrame(
             {
                 "ts": ts_o,
                 "sequence": seq_o,
-                "first_sequence": arrays["first_seq"][self._last_starts[:-1]],
+                "first_sequence": first_o,
                 "book_id": book_id_o,
                 "outcome": status_o,
                 "valid": valid_o,
@@ -491,7 +493,7 @@ class OrderBook:
 
     def _run_grid(
         self, arrays: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, FloatArray] | None:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, FloatArray] | None:
         """Replay from an empty book on a tick grid (:func:`spreadlab.kernels.orderbook_grid.replay_grid`).
 
         Return ``None`` (nothing changed) when the book is not empty or the
@@ -499,50 +501,55 @@ class OrderBook:
         """
         if self._book.levels(0) or self._book.levels(1):
             return None
+        side, price = arrays["side"], arrays["price"]
         head = slice(0, 8 * _GRID_SAMPLE)  # enough rows to hold the sample, most of the time
-        price = arrays["price"][head][arrays["side"][head] != 0][:_GRID_SAMPLE]
-        if len(price) < _GRID_SAMPLE:
-            price = arrays["price"][arrays["side"] != 0][:_GRID_SAMPLE]
-        ticks = np.diff(np.unique(price))
+        sample = price[head][side[head] != 0][:_GRID_SAMPLE]
+        if len(sample) < _GRID_SAMPLE:
+            sample = price[side != 0][:_GRID_SAMPLE]
+        sample = sample[np.isfinite(sample) & (sample > 0.0)]
+        ticks = np.diff(np.unique(sample))
         if len(ticks) == 0:
             return None
         tick = float(ticks.min())
-        seq, is_snap, ts = arrays["seq"], arrays["is_snap"], arrays["ts"]
-        starts = k.event_starts(seq, is_snap, ts)
-        n_ev = len(starts) - 1
+        n = len(side)
+        starts = np.empty(n + 1, np.int64)
         out = (
-            np.empty(n_ev, np.int64),
-            np.empty(n_ev, np.int64),
-            np.empty(n_ev, np.int64),
-            np.empty(n_ev, np.int8),
-            np.empty(n_ev, np.bool_),
-            np.empty((n_ev, 4), np.float64),
+            np.empty(n, np.int64),
+            np.empty(n, np.int64),
+            np.empty(n, np.int64),
+            np.empty(n, np.int64),
+            np.empty(n, np.int8),
+            np.empty(n, np.bool_),
+            np.empty((n, 4), np.float64),
         )
-        st = self._st.copy()
-        g = kg.new_grid(_GRID_WINDOW)
-        done = kg.replay_grid(  # type: ignore[call-arg]
-            *g,  # type: ignore[arg-type]
-            float(np.median(price)),
-            tick,
-            st,
-            self._rule.code,
-            ts,
-            arrays["side"],
-            arrays["price"],
-            arrays["size"],
-            seq,
-            arrays["first_seq"],
-            arrays["prev_seq"],
-            is_snap,
-            starts,
-            *out,
-        )
-        if done != n_ev:
+        for overflow in (kg.GRID_OVERFLOW, kg.GRID_OVERFLOW_MAX):  # far levels of a deep book: more room
+            st = self._st.copy()
+            g = kg.new_grid(_GRID_WINDOW, overflow)
+            done = kg.replay_grid(  # type: ignore[call-arg]
+                *g,  # type: ignore[arg-type]
+                float(np.median(sample)),
+                tick,
+                st,
+                self._rule.code,
+                arrays["ts"],
+                side,
+                price,
+                arrays["size"],
+                arrays["seq"],
+                arrays["first_seq"],
+                arrays["prev_seq"],
+                arrays["is_snap"],
+                starts,
+                *out,
+            )
+            if done != kg.GRID_FULL:
+                break
+        if done < 0:
             return None
         self._grid = g  # moved into the block book only when a later call needs it
         self._st[:] = st
-        self._last_starts = starts
-        return out
+        self._last_starts = starts[: done + 1].copy()
+        return tuple(a[:done].copy() for a in out)  # type: ignore[return-value]
 
     def _grow(self, need: int) -> None:
         self._book.grow(need)
@@ -682,7 +689,7 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
     if missing:
         raise DataError(f"book_deltas frame lacks columns {missing} needed by rule {rule.value}")
     inst = deltas["instrument_id"] if "instrument_id" in deltas.columns else None
-    if inst is not None and len(inst) and not (inst == inst[0]).all():
+    if inst is not None and len(inst) and not _one_value(inst):
         raise DataError(
             "book_deltas frame holds several instruments "
             f"{deltas['instrument_id'].unique().to_list()[:5]}; replay one instrument per book",
@@ -702,20 +709,6 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
     side = deltas["side"].cast(pl.Int8).to_numpy()
     price = deltas["price"].cast(pl.Float64).to_numpy()
     size = deltas["size"].cast(pl.Float64).to_numpy()
-    if len(side) and not _levels_ok(side, price, size):
-        bad_side = (side != 1) & (side != -1) & (side != 0)
-        levels = side != 0
-        bad_price = levels & ~(np.isfinite(price) & (price > 0.0))
-        bad_size = levels & ~(np.isfinite(size) & (size >= 0.0))
-        for name, mask, what in (
-            ("side", bad_side, "must be +1 (bid), -1 (ask) or 0 (ids only)"),
-            ("price", bad_price, "must be finite and > 0"),
-            ("size", bad_size, "must be finite and >= 0"),
-        ):
-            if mask.any():
-                i = int(np.argmax(mask))
-                value = {"side": side, "price": price, "size": size}[name][i]
-                raise DataError(f"{name}={value} {what}", row=i + 1, field=name)
     seq = _int_ids(deltas["sequence"])
     n = len(seq)
     first = _int_ids(deltas["first_sequence"]) if "first_sequence" in deltas.columns else seq
@@ -734,6 +727,25 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
     }
 
 
+def _check_levels(side: np.ndarray, price: FloatArray, size: FloatArray) -> None:
+    """Raise :class:`DataError` naming the first bad row of the first bad field (side, price, size)."""
+    if not len(side) or _levels_ok(side, price, size):
+        return
+    bad_side = (side != 1) & (side != -1) & (side != 0)
+    levels = side != 0
+    bad_price = levels & ~(np.isfinite(price) & (price > 0.0))
+    bad_size = levels & ~(np.isfinite(size) & (size >= 0.0))
+    for name, mask, what in (
+        ("side", bad_side, "must be +1 (bid), -1 (ask) or 0 (ids only)"),
+        ("price", bad_price, "must be finite and > 0"),
+        ("size", bad_size, "must be finite and >= 0"),
+    ):
+        if mask.any():
+            i = int(np.argmax(mask))
+            value = {"side": side, "price": price, "size": size}[name][i]
+            raise DataError(f"{name}={value} {what}", row=i + 1, field=name)
+
+
 def _levels_ok(side: np.ndarray, price: FloatArray, size: FloatArray) -> bool:
     """Cheap whole-column test that every row passes the side/price/size checks.
 
@@ -749,6 +761,13 @@ def _levels_ok(side: np.ndarray, price: FloatArray, size: FloatArray) -> bool:
         and size.min() >= 0.0
         and size.max() < np.inf
     )
+
+
+def _one_value(col: pl.Series) -> bool:
+    """Whether every value of ``col`` equals the first (O(1) when polars knows the column is sorted)."""
+    if col.flags["SORTED_ASC"] or col.flags["SORTED_DESC"]:
+        return bool(col[0] == col[-1])
+    return bool((col == col[0]).all())
 
 
 def _int_ids(col: pl.Series) -> np.ndarray:

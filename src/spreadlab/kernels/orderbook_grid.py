@@ -4,8 +4,14 @@ Each side is a dense array over a window of ``W`` grid slots; levels outside
 the window sit in a small overflow list. An update is O(1); the best slot is
 tracked incrementally. Whenever the grid cannot reproduce the block book
 exactly (two prices in one slot, an overflow list full) the replay returns
--1 and the caller replays with the block-book kernel. The plain-Python twin
-is :func:`spreadlab.kernels.orderbook.replay_py`.
+:data:`GRID_ABORT` or :data:`GRID_FULL` and the caller replays again (with a
+larger overflow list, or with the block-book kernel). The
+plain-Python twin is :func:`spreadlab.kernels.orderbook.replay_py`.
+
+Message boundaries (where ``seq``, ``is_snap`` or ``ts`` changes, as in
+:func:`spreadlab.kernels.orderbook.event_starts`) are found in the same pass
+as the updates, so the ids are read once. Rows are not validated here: the
+caller checks side, price and size first (a vectorised pass).
 """
 
 from __future__ import annotations
@@ -40,7 +46,15 @@ from spreadlab.kernels.orderbook import (
     _check_sequence,
 )
 
-__all__ = ["GRID_OVERFLOW", "grid_levels", "new_grid", "replay_grid"]
+__all__ = [
+    "GRID_ABORT",
+    "GRID_FULL",
+    "GRID_OVERFLOW",
+    "GRID_OVERFLOW_MAX",
+    "grid_levels",
+    "new_grid",
+    "replay_grid",
+]
 
 # --------------------------------------------------------------------------- tick-grid replay
 #
@@ -59,6 +73,15 @@ __all__ = ["GRID_OVERFLOW", "grid_levels", "new_grid", "replay_grid"]
 
 GRID_OVERFLOW = 256
 """Levels per side allowed outside the tick window before the grid replay gives up."""
+
+GRID_OVERFLOW_MAX = 8192
+"""Overflow capacity of the retry after an overflow list filled up (deep books with far-away levels)."""
+
+GRID_ABORT = -1
+""":func:`replay_grid` result: two prices fell in one slot (replay with the block book)."""
+
+GRID_FULL = -2
+""":func:`replay_grid` result: an overflow list filled up (retry with more room, or the block book)."""
 
 
 @njit(cache=True, nogil=True)
@@ -98,8 +121,10 @@ def _grid_apply(
     r0: int,
     r1: int,
     snap: bool,
-) -> bool:
-    """Apply rows ``r0:r1`` (a diff with the uncrossing rule, or a snapshot's levels); False = abort."""
+) -> int:
+    """Apply rows ``r0:r1`` (a diff with the uncrossing rule, or a snapshot's levels).
+
+    Return 0, :data:`GRID_ABORT` or :data:`GRID_FULL`."""
     w = gz.shape[1]
     half = w // 2
     cap = ok.shape[1]
@@ -142,7 +167,7 @@ def _grid_apply(
             cur = gz[s, q, 0]
             if cur > 0.0 and gz[s, q, 1] != px:
                 if sz > 0.0:
-                    return False  # two prices in one slot: the tick guess was wrong
+                    return GRID_ABORT  # two prices in one slot: the tick guess was wrong
                 continue  # removing a level that is not there
             if sz > 0.0:
                 if cur == 0.0:
@@ -181,7 +206,7 @@ def _grid_apply(
                         obk[s] = top
             elif sz > 0.0:
                 if m == cap:
-                    return False
+                    return GRID_FULL
                 ok[s, m] = key
                 osz[s, m] = sz
                 gb[s, 4] = m + 1
@@ -219,7 +244,7 @@ def _grid_apply(
                     i += 1
             gb[o, 4] = m
             obk[o] = top
-    return True
+    return 0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -286,8 +311,8 @@ def _emit_best(
         out_bbo[e, c + 1] = np.nan
 
 
-def new_grid(window: int) -> tuple[np.ndarray, ...]:
-    """Return an empty grid book ``(gz, gb, ok, osz, obk)`` of ``window`` slots per side."""
+def new_grid(window: int, overflow: int = GRID_OVERFLOW) -> tuple[np.ndarray, ...]:
+    """Return an empty grid book ``(gz, gb, ok, osz, obk)``: ``window`` slots, ``overflow`` far levels."""
     gz = np.empty((2, window, 2), dtype=np.float64)  # slots are zeroed when first reached
     gb = np.empty((2, 5), dtype=np.int64)
     gb[:, 0] = -1
@@ -295,8 +320,8 @@ def new_grid(window: int) -> tuple[np.ndarray, ...]:
     gb[:, 2] = window
     gb[:, 3] = -1
     gb[:, 4] = 0
-    ok = np.empty((2, GRID_OVERFLOW), dtype=np.float64)
-    osz = np.empty((2, GRID_OVERFLOW), dtype=np.float64)
+    ok = np.empty((2, overflow), dtype=np.float64)
+    osz = np.empty((2, overflow), dtype=np.float64)
     obk = np.full(2, -np.inf)
     return gz, gb, ok, osz, obk
 
@@ -323,6 +348,7 @@ def replay_grid(
     starts: IntArray,
     out_ts: IntArray,
     out_seq: IntArray,
+    out_first: IntArray,
     out_book_id: IntArray,
     out_status: np.ndarray,
     out_valid: np.ndarray,
@@ -332,16 +358,28 @@ def replay_grid(
 
     Its plain-Python twin is :func:`replay_py` (``top_n=0``), as for :func:`replay`.
 
-    Return the number of events done, or -1 if the grid cannot hold the
-    stream exactly (then ``st`` and the outputs are partial: replay again with
-    :func:`replay`).
+    ``starts`` (length ``len(seq) + 1``) receives the first row of each event
+    and a final sentinel, as :func:`event_starts` returns them; the ``out_*``
+    arrays (length ``len(seq)`` or more) one entry per event, ``out_first``
+    the event's ``first_seq``.
+
+    Return the number of events, or :data:`GRID_ABORT` / :data:`GRID_FULL`
+    if the grid cannot hold the stream exactly (then ``st`` and the outputs
+    are partial: replay again).
     """
-    n_events = starts.shape[0] - 1
+    n = seq.shape[0]
     inv_tick = 1.0 / tick
-    for e in range(n_events):
-        r0 = starts[e]
-        r1 = starts[e + 1]
-        if is_snap[r0]:
+    e = 0
+    r0 = 0
+    while r0 < n:
+        u = seq[r0]
+        sn = is_snap[r0]
+        t = ts[r0]
+        r1 = r0 + 1
+        while r1 < n and seq[r1] == u and is_snap[r1] == sn and ts[r1] == t:
+            r1 += 1
+        starts[e] = r0
+        if sn:
             j = e
             if rule != RULE_NONE:
                 lid = seq[r0]
@@ -354,8 +392,9 @@ def replay_grid(
                     j -= 1
             _grid_clear(gz, gb, obk, 0)
             _grid_clear(gz, gb, obk, 1)
-            if not _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, True):
-                return -1
+            code = _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, True)
+            if code != 0:
+                return code
             st[ST_SNAPSHOTS] += 1
             st[ST_LAST] = seq[r0]
             st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
@@ -365,10 +404,11 @@ def replay_grid(
                 q1 = starts[b + 1]
                 res = _check_sequence(st, rule, first_seq[q0], seq[q0], prev_seq[q0])
                 if res == EV_APPLIED:
-                    if not _grid_apply(
+                    code = _grid_apply(
                         gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, q0, q1, False
-                    ):
-                        return -1
+                    )
+                    if code != 0:
+                        return code
                     st[ST_LAST] = seq[q0]
                     st[ST_STATUS] = STATUS_SYNCED
                     st[ST_BUFFERED] += 1
@@ -381,8 +421,9 @@ def replay_grid(
         else:
             outcome = _check_sequence(st, rule, first_seq[r0], seq[r0], prev_seq[r0])
             if outcome == EV_APPLIED:
-                if not _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, False):
-                    return -1
+                code = _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, False)
+                if code != 0:
+                    return code
                 st[ST_APPLIED] += 1
                 st[ST_LAST] = seq[r0]
                 st[ST_STATUS] = STATUS_SYNCED
@@ -396,8 +437,9 @@ def replay_grid(
                 _grid_clear(gz, gb, obk, 0)
                 _grid_clear(gz, gb, obk, 1)
         valid = st[ST_STATUS] != STATUS_UNSYNCED
-        out_ts[e] = ts[r0]
-        out_seq[e] = seq[r0]
+        out_ts[e] = t
+        out_seq[e] = u
+        out_first[e] = first_seq[r0]
         out_book_id[e] = st[ST_LAST] if valid else -1
         out_status[e] = outcome
         out_valid[e] = valid
@@ -414,7 +456,10 @@ def replay_grid(
             out_bbo[e, 3] = gz[1, q, 0]
         else:
             _emit_best(gz, gb, ok, osz, obk, 1, valid, out_bbo, e)
+        e += 1
+        r0 = r1
+    starts[e] = n
     st[ST_NBID] = gb[0, 1] + gb[0, 4]
     st[ST_NASK] = gb[1, 1] + gb[1, 4]
     st[ST_NEED] = 0
-    return n_events
+    return e

@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
 """
 
 _EPOCH = date(1970, 1, 1)
+_SYNC_NOW_BYTES = 1 << 20  # parts this big are fsynced as soon as written
 _ROW_GROUP = 262_144  # rows per Parquet row group (the granularity of time-range pruning)
 _INST_SCHEMA = {
     "path": pl.String(),
@@ -237,8 +238,10 @@ class _PartWriter:
 
     Each part is written under ``<name>.tmp`` and renamed; its path is in the manifest
     before the file exists (an uncommitted part is deleted by the next writer, whatever
-    state a crash left it in). :meth:`sync` then fsyncs every part, every folder that
-    gained an entry (parts, new partition folders) and the manifest, before the DuckDB commit.
+    state a crash left it in). A part of 1 MiB or more is fsynced at once (on the writer
+    thread, so its write-back overlaps the parsing of the next chunk); :meth:`sync` then
+    fsyncs the smaller parts, every folder that gained an entry (parts, new partition
+    folders) and the manifest, before the DuckDB commit.
     """
 
     def __init__(self, *, root: Path, import_id: str, manifest: IO[str], seq: int) -> None:
@@ -276,7 +279,10 @@ class _PartWriter:
                 data.to_arrow(), tmp, compression="lz4", row_group_size=_ROW_GROUP, write_statistics=True
             )
             os.replace(tmp, target)
-            self._parts.append(target)
+            if target.stat().st_size >= _SYNC_NOW_BYTES:
+                _fsync_path(target)  # a big part: flush it now, while the next chunk is parsed
+            else:
+                self._parts.append(target)  # small parts: flushed together by sync()
             stats = (data["ts_event"].min(), data["ts_event"].max())
             one = data["instrument_id"][0]
             if single_id:

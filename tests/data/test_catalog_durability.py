@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from spreadlab.data import catalog as catalog_module
 from spreadlab.data.catalog import Catalog
 
 HEADER = "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
@@ -27,7 +28,9 @@ def _two_day_file(path: Path) -> Path:
     return path
 
 
-def test_parts_folders_and_manifest_fsynced_before_commit(tmp_path, monkeypatch):
+@pytest.mark.parametrize("sync_now_bytes", [0, 1 << 20], ids=["each-part-at-once", "small-parts-at-end"])
+def test_parts_folders_and_manifest_fsynced_before_commit(tmp_path, monkeypatch, sync_now_bytes):
+    monkeypatch.setattr(catalog_module, "_SYNC_NOW_BYTES", sync_now_bytes)
     events: list[tuple[str, str]] = []
     real_fsync = os.fsync
 

@@ -458,7 +458,8 @@ class Catalog:
         gap_ns
             Fixed gap threshold for the gap check (default per kind).
         progress
-            Called as ``progress(path, rows)`` after each chunk with the rows just read.
+            Called as ``progress(path, rows)`` once each chunk is validated and its parts are
+            written, with the source rows of that chunk.
 
         Returns
         -------

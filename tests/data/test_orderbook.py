@@ -466,7 +466,7 @@ def _grid_run(
     done = kg.replay_grid(
         *g, p0, 1.0, st_, rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float),
         a[3].astype(float), a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64),
-        a[7].astype(bool), starts, *out,
+        a[7].astype(bool), starts, 0, 0, *out,
     )  # fmt: skip
     return done, out, starts, st_
 
@@ -533,3 +533,23 @@ def test_instrument_check_uses_the_sorted_flag_soundly() -> None:
     two = _frame(rows).with_columns(instrument_id=pl.Series(["A:X", "A:Y"]).set_sorted())
     with pytest.raises(DataError, match="several instruments"):
         OrderBook().replay(two)
+
+
+@pytest.mark.parametrize("rule", [k.RULE_NONE, k.RULE_BINANCE_FUTURES])
+def test_grid_replay_grows_its_outputs_for_one_row_messages(rule: int) -> None:
+    """~One row per message: more messages than the first output guess, so the kernel resumes."""
+    rows = _random_stream(np.random.default_rng(17 + rule), 6000, 1, 2)
+    book = OrderBook(rule=RULES[rule])
+    fr = book.replay(_frame(rows)).frame
+    assert book._grid is not None and len(fr) > len(rows) // 16 + 1024
+    a = [np.asarray(c) for c in zip(*rows)]
+    ref = k.replay_py(
+        k.new_state(rule), rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float),
+        a[3].astype(float), a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64),
+        a[7].astype(bool), 1,
+    )  # fmt: skip
+    np.testing.assert_array_equal(fr["outcome"].to_numpy(), ref["status"])
+    np.testing.assert_array_equal(fr["book_id"].to_numpy(), ref["book_id"])
+    np.testing.assert_array_equal(
+        fr.select("bid", "bid_size", "ask", "ask_size").fill_null(np.nan).to_numpy(), ref["bbo"]
+    )

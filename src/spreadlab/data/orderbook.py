@@ -513,35 +513,40 @@ class OrderBook:
         tick = float(ticks.min())
         n = len(side)
         starts = np.empty(n + 1, np.int64)
-        out = (
-            np.empty(n, np.int64),
-            np.empty(n, np.int64),
-            np.empty(n, np.int64),
-            np.empty(n, np.int64),
-            np.empty(n, np.int8),
-            np.empty(n, np.bool_),
-            np.empty((n, 4), np.float64),
-        )
         for overflow in (kg.GRID_OVERFLOW, kg.GRID_OVERFLOW_MAX):  # far levels of a deep book: more room
             st = self._st.copy()
             g = kg.new_grid(_GRID_WINDOW, overflow)
-            done = kg.replay_grid(  # type: ignore[call-arg]
-                *g,  # type: ignore[arg-type]
-                float(np.median(sample)),
-                tick,
-                st,
-                self._rule.code,
-                arrays["ts"],
-                side,
-                price,
-                arrays["size"],
-                arrays["seq"],
-                arrays["first_seq"],
-                arrays["prev_seq"],
-                arrays["is_snap"],
-                starts,
-                *out,
-            )
+            # outputs sized for ~16 rows a message, grown when a stream has more messages: never
+            # touching (page-faulting) memory for one entry per row
+            out = _event_outputs(min(n, n // 16 + 1024))
+            e = row = 0
+            while True:
+                done = kg.replay_grid(  # type: ignore[call-arg]
+                    *g,  # type: ignore[arg-type]
+                    float(np.median(sample)),
+                    tick,
+                    st,
+                    self._rule.code,
+                    arrays["ts"],
+                    side,
+                    price,
+                    arrays["size"],
+                    arrays["seq"],
+                    arrays["first_seq"],
+                    arrays["prev_seq"],
+                    arrays["is_snap"],
+                    starts,
+                    e,
+                    row,
+                    *out,
+                )
+                if done != kg.GRID_ROOM:
+                    break
+                e, row = len(out[0]), int(st[k.ST_NEED])
+                grown = _event_outputs(min(n, 2 * e))
+                for new, old in zip(grown, out, strict=True):
+                    new[:e] = old
+                out = grown
             if done != kg.GRID_FULL:
                 break
         if done < 0:
@@ -549,7 +554,7 @@ class OrderBook:
         self._grid = g  # moved into the block book only when a later call needs it
         self._st[:] = st
         self._last_starts = starts[: done + 1].copy()
-        return tuple(a[:done].copy() for a in out)  # type: ignore[return-value]
+        return tuple(a[:done] for a in out)  # type: ignore[return-value]
 
     def _grow(self, need: int) -> None:
         self._book.grow(need)
@@ -725,6 +730,19 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
         "prev_seq": np.ascontiguousarray(prev),
         "is_snap": np.ascontiguousarray(deltas["is_snapshot"].cast(pl.Boolean).to_numpy()),
     }
+
+
+def _event_outputs(m: int) -> tuple[np.ndarray, ...]:
+    """Per-event output arrays of the grid replay: ts, seq, first seq, book id, outcome, valid, bbo."""
+    return (
+        np.empty(m, np.int64),
+        np.empty(m, np.int64),
+        np.empty(m, np.int64),
+        np.empty(m, np.int64),
+        np.empty(m, np.int8),
+        np.empty(m, np.bool_),
+        np.empty((m, 4), np.float64),
+    )
 
 
 def _check_levels(side: np.ndarray, price: FloatArray, size: FloatArray) -> None:

@@ -80,6 +80,9 @@ GRID_OVERFLOW_MAX = 8192
 GRID_ABORT = -1
 """:func:`replay_grid` result: two prices fell in one slot (replay with the block book)."""
 
+GRID_ROOM = -3
+""":func:`replay_grid` result: outputs full; resume at event ``len(out_ts)``, row ``st[ST_NEED]``."""
+
 GRID_FULL = -2
 """:func:`replay_grid` result: an overflow list filled up (retry with more room, or the block book)."""
 
@@ -346,6 +349,8 @@ def replay_grid(
     prev_seq: IntArray,
     is_snap: np.ndarray,
     starts: IntArray,
+    e0: int,
+    row0: int,
     out_ts: IntArray,
     out_seq: IntArray,
     out_first: IntArray,
@@ -360,8 +365,10 @@ def replay_grid(
 
     ``starts`` (length ``len(seq) + 1``) receives the first row of each event
     and a final sentinel, as :func:`event_starts` returns them; the ``out_*``
-    arrays (length ``len(seq)`` or more) one entry per event, ``out_first``
-    the event's ``first_seq``.
+    arrays one entry per event, ``out_first`` the event's ``first_seq``.
+    Events are taken from event ``e0`` starting at row ``row0`` (0, 0 for a
+    new replay); when the outputs fill up the call returns :data:`GRID_ROOM`
+    and can be resumed with larger outputs (their first entries copied).
 
     Return the number of events, or :data:`GRID_ABORT` / :data:`GRID_FULL`
     if the grid cannot hold the stream exactly (then ``st`` and the outputs
@@ -369,9 +376,13 @@ def replay_grid(
     """
     n = seq.shape[0]
     inv_tick = 1.0 / tick
-    e = 0
-    r0 = 0
+    cap = out_ts.shape[0]
+    e = e0
+    r0 = row0
     while r0 < n:
+        if e == cap:  # out of room: the caller grows the outputs and resumes here
+            st[ST_NEED] = r0
+            return GRID_ROOM
         u = seq[r0]
         sn = is_snap[r0]
         t = ts[r0]

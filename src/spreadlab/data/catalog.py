@@ -267,11 +267,12 @@ class _PartWriter:
                 / f"part-{self._import_id}-{self._seq:08d}.parquet"
             )
             target = self._root / rel
-            if not target.parent.is_dir():
+            if target.parent not in self._dirs:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                for up in reversed(rel.parents[1:]):  # the catalog folder, data, venue=, ... gained entries
+                # every folder on the way down, even one that existed: an earlier import that
+                # crashed before its sync may have created it without making it durable
+                for up in reversed(rel.parents):
                     self._dirs.setdefault(self._root / up, None)
-            self._dirs.setdefault(target.parent, None)
             self._manifest.write(f"{rel.as_posix()}\n")
             self._manifest.flush()
             tmp = target.with_name(target.name + ".tmp")

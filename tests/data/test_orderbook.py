@@ -553,3 +553,15 @@ def test_grid_replay_grows_its_outputs_for_one_row_messages(rule: int) -> None:
     np.testing.assert_array_equal(
         fr.select("bid", "bid_size", "ask", "ask_size").fill_null(np.nan).to_numpy(), ref["bbo"]
     )
+
+
+def test_levels_valid_matches_twin() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(0, 12))
+        side = rng.choice(np.array([-1, 0, 1, 2], np.int8), n, p=[0.45, 0.05, 0.45, 0.05])
+        price = rng.choice(np.array([100.0, 0.0, -1.0, np.nan, np.inf]), n, p=[0.8, 0.05, 0.05, 0.05, 0.05])
+        size = rng.choice(np.array([1.0, 0.0, -1.0, np.nan, np.inf]), n, p=[0.8, 0.05, 0.05, 0.05, 0.05])
+        assert k.levels_valid(side, price, size) == k.levels_valid_py(side, price, size)
+    ok = (np.array([1, -1, 0], np.int8), np.array([1.0, 2.0, np.nan]), np.array([0.0, 1.0, np.nan]))
+    assert k.levels_valid(*ok)  # an ids-only row may carry NaN

@@ -747,7 +747,7 @@ def _event_outputs(m: int) -> tuple[np.ndarray, ...]:
 
 def _check_levels(side: np.ndarray, price: FloatArray, size: FloatArray) -> None:
     """Raise :class:`DataError` naming the first bad row of the first bad field (side, price, size)."""
-    if not len(side) or _levels_ok(side, price, size):
+    if k.levels_valid(side, price, size):
         return
     bad_side = (side != 1) & (side != -1) & (side != 0)
     levels = side != 0
@@ -762,23 +762,6 @@ def _check_levels(side: np.ndarray, price: FloatArray, size: FloatArray) -> None
             i = int(np.argmax(mask))
             value = {"side": side, "price": price, "size": size}[name][i]
             raise DataError(f"{name}={value} {what}", row=i + 1, field=name)
-
-
-def _levels_ok(side: np.ndarray, price: FloatArray, size: FloatArray) -> bool:
-    """Cheap whole-column test that every row passes the side/price/size checks.
-
-    False does not mean a row is bad (an ids-only row may carry price 0 or
-    NaN); the caller then runs the row-by-row checks that name the bad row.
-    NaN propagates through ``min``/``max``, so a NaN fails the comparisons.
-    """
-    return bool(
-        side.min() >= -1
-        and side.max() <= 1
-        and price.min() > 0.0
-        and price.max() < np.inf
-        and size.min() >= 0.0
-        and size.max() < np.inf
-    )
 
 
 def _one_value(col: pl.Series) -> bool:

@@ -94,6 +94,8 @@ __all__ = [
     "ST_UNSYNCED",
     "event_starts",
     "event_starts_py",
+    "levels_valid",
+    "levels_valid_py",
     "new_state",
     "new_storage",
     "replay",
@@ -400,6 +402,33 @@ def event_starts_py(seq: IntArray, is_snap: np.ndarray, ts: IntArray) -> IntArra
         if i == 0 or seq[i] != seq[i - 1] or is_snap[i] != is_snap[i - 1] or ts[i] != ts[i - 1]
     ]
     return np.array([*starts, len(seq)], dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def levels_valid(side: np.ndarray, price: FloatArray, size: FloatArray) -> bool:
+    """Whether every row has side -1/0/+1 and every level row (side != 0) a finite price > 0 and size >= 0.
+
+    One pass without early exit (so it vectorises); the caller finds the bad
+    row only when this says False.
+    """
+    ok = True
+    for i in range(side.shape[0]):
+        sd = side[i]
+        p = price[i]
+        z = size[i]
+        row_ok = (sd == 0) | (((sd == 1) | (sd == -1)) & (p > 0.0) & (p < np.inf) & (z >= 0.0) & (z < np.inf))
+        ok &= row_ok
+    return ok
+
+
+def levels_valid_py(side: np.ndarray, price: FloatArray, size: FloatArray) -> bool:
+    """Plain-Python twin of :func:`levels_valid`."""
+    for sd, p, z in zip(side.tolist(), price.tolist(), size.tolist(), strict=True):
+        if sd == 0:
+            continue
+        if sd not in (1, -1) or not (0.0 < p < float("inf")) or not (0.0 <= z < float("inf")):
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)

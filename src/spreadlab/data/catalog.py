@@ -39,9 +39,9 @@ Guarantees:
 Import pipeline: the file's sha256 is computed on a worker thread while the
 file is parsed, and the duplicate check runs as soon as it is known (always
 before the commit; a duplicate's parts written meanwhile are deleted). Each
-validated chunk is written on a second worker while the next chunk is parsed
-(at most one chunk in flight, so memory stays bounded); ``progress`` is called
-once a chunk's parts are on disk.
+validated chunk's parts are written by two worker threads while the next
+chunks are parsed (at most two chunks in flight, so memory stays bounded);
+``progress`` is called once a chunk's parts are on disk.
 
 Parts are written by pyarrow with LZ4 compression, dictionary encoding and
 min/max statistics on every column. Measured on a 3.1 million row L2 file
@@ -62,6 +62,7 @@ import json
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -106,6 +107,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
 
 _EPOCH = date(1970, 1, 1)
 _SYNC_NOW_BYTES = 1 << 20  # parts this big are fsynced as soon as written
+_WRITERS = 2  # Parquet writer threads (pyarrow releases the GIL; the OS spreads them over idle cores)
+_IN_FLIGHT = 2  # chunks being written while the next one is parsed (memory: 1 + this many chunks)
 _ROW_GROUP = 262_144  # rows per Parquet row group (the granularity of time-range pruning)
 _INST_SCHEMA = {
     "path": pl.String(),
@@ -233,29 +236,77 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-class _PartWriter:
-    """Write the Parquet parts of one import (on one worker thread, so parts keep their order).
+_Written = tuple[dict[str, object], pl.DataFrame, Path | None]
 
-    Each part is written under ``<name>.tmp`` and renamed; its path is in the manifest
-    before the file exists (an uncommitted part is deleted by the next writer, whatever
-    state a crash left it in). A part of 1 MiB or more is fsynced at once (on the writer
-    thread, so its write-back overlaps the parsing of the next chunk); :meth:`sync` then
-    fsyncs the smaller parts, every folder that gained an entry (parts, new partition
-    folders) and the manifest, before the DuckDB commit.
+
+def _write_part(
+    target: Path, data: pl.DataFrame, kind: EventKind, meta: dict[str, object], single_id: bool
+) -> _Written:
+    """Write one part (worker thread); return its ``files`` row, ``file_instruments`` rows, and the
+    path when it still needs an fsync."""
+    tmp = target.with_name(target.name + ".tmp")
+    pq.write_table(data.to_arrow(), tmp, compression="lz4", row_group_size=_ROW_GROUP, write_statistics=True)
+    os.replace(tmp, target)
+    unsynced: Path | None = target
+    if target.stat().st_size >= _SYNC_NOW_BYTES:
+        _fsync_path(target)  # a big part: flush it now, while the next chunk is parsed
+        unsynced = None
+    lo, hi = data["ts_event"].min(), data["ts_event"].max()
+    rel = str(meta["path"])
+    if single_id:
+        inst = pl.DataFrame(
+            {"path": [rel], "instrument_id": [data["instrument_id"][0]], "kind": [kind.value],
+             "rows": [data.height], "ts_min": [lo], "ts_max": [hi]},
+            schema=_INST_SCHEMA,
+        )  # fmt: skip
+    else:
+        inst = data.group_by("instrument_id", maintain_order=True).agg(
+            pl.len().cast(pl.Int64).alias("rows"),
+            pl.col("ts_event").min().alias("ts_min"),
+            pl.col("ts_event").max().alias("ts_max"),
+        )
+        inst = inst.select(
+            pl.lit(rel).alias("path"),
+            "instrument_id",
+            pl.lit(kind.value).alias("kind"),
+            "rows",
+            "ts_min",
+            "ts_max",
+        )
+    rec = {**meta, "rows": data.height, "ts_min": int(lo), "ts_max": int(hi)}  # type: ignore[arg-type]
+    return rec, inst, unsynced
+
+
+class _PartWriter:
+    """Write the Parquet parts of one import on worker threads.
+
+    :meth:`submit` runs on the importing thread: it splits a batch into partitions,
+    numbers the parts, creates their folders and lists each part in the manifest
+    before handing its write to the pool, so part numbers and the manifest do not
+    depend on thread timing; :meth:`collect` takes the results back in submission
+    order. Each part is written under ``<name>.tmp`` and renamed (an uncommitted
+    part is deleted by the next writer, whatever state a crash left it in). A part
+    of 1 MiB or more is fsynced at once on its worker, so its write-back overlaps
+    parsing; :meth:`sync` then fsyncs the smaller parts, every folder on the way to
+    a part and the manifest, before the DuckDB commit.
     """
 
-    def __init__(self, *, root: Path, import_id: str, manifest: IO[str], seq: int) -> None:
+    def __init__(
+        self, *, root: Path, import_id: str, manifest: IO[str], seq: int, pool: ThreadPoolExecutor
+    ) -> None:
         self._root = root
         self._import_id = import_id
         self._manifest = manifest
         self._seq = seq
+        self._pool = pool
         self._dirs: dict[Path, None] = {}  # folders to fsync, in creation order
         self._parts: list[Path] = []  # part files to fsync
         self.files: list[dict[str, object]] = []
         self.instruments: list[pl.DataFrame] = []
 
-    def write(self, frame: pl.DataFrame, kind: EventKind) -> None:
-        """Write ``frame`` (one validated batch of ``kind``) as one part per partition."""
+    def submit(self, frame: pl.DataFrame, kind: EventKind) -> list[Future[_Written]]:
+        """Plan the parts of ``frame`` (one validated batch of ``kind``) and start writing them."""
+        jobs: list[Future[_Written]] = []
         for (venue, part, day), data, single_id in _partitions(frame, kind):
             self._seq += 1
             rel = (
@@ -275,52 +326,26 @@ class _PartWriter:
                     self._dirs.setdefault(self._root / up, None)
             self._manifest.write(f"{rel.as_posix()}\n")
             self._manifest.flush()
-            tmp = target.with_name(target.name + ".tmp")
-            pq.write_table(
-                data.to_arrow(), tmp, compression="lz4", row_group_size=_ROW_GROUP, write_statistics=True
-            )
-            os.replace(tmp, target)
-            if target.stat().st_size >= _SYNC_NOW_BYTES:
-                _fsync_path(target)  # a big part: flush it now, while the next chunk is parsed
-            else:
-                self._parts.append(target)  # small parts: flushed together by sync()
-            stats = (data["ts_event"].min(), data["ts_event"].max())
-            one = data["instrument_id"][0]
-            if single_id:
-                inst = pl.DataFrame(
-                    {"path": [rel.as_posix()], "instrument_id": [one], "kind": [kind.value],
-                     "rows": [data.height], "ts_min": [stats[0]], "ts_max": [stats[1]]},
-                    schema=_INST_SCHEMA,
-                )  # fmt: skip
-            else:
-                inst = data.group_by("instrument_id", maintain_order=True).agg(
-                    pl.len().cast(pl.Int64).alias("rows"),
-                    pl.col("ts_event").min().alias("ts_min"),
-                    pl.col("ts_event").max().alias("ts_max"),
-                )
-                inst = inst.select(
-                    pl.lit(rel.as_posix()).alias("path"),
-                    "instrument_id",
-                    pl.lit(kind.value).alias("kind"),
-                    "rows",
-                    "ts_min",
-                    "ts_max",
-                )
+            meta: dict[str, object] = {
+                "path": rel.as_posix(),
+                "import_id": self._import_id,
+                "seq": self._seq,
+                "kind": kind.value,
+                "venue": venue,
+                "part_key": str(part),
+                "date": day,
+            }
+            jobs.append(self._pool.submit(_write_part, target, data, kind, meta, single_id))
+        return jobs
+
+    def collect(self, jobs: Sequence[Future[_Written]]) -> None:
+        """Wait for ``jobs`` and keep their metadata rows (in submission order)."""
+        for job in jobs:
+            rec, inst, unsynced = job.result()
+            self.files.append(rec)
             self.instruments.append(inst)
-            self.files.append(
-                {
-                    "path": rel.as_posix(),
-                    "import_id": self._import_id,
-                    "seq": self._seq,
-                    "kind": kind.value,
-                    "venue": venue,
-                    "part_key": str(part),
-                    "date": day,
-                    "rows": data.height,
-                    "ts_min": int(stats[0]),  # type: ignore[arg-type]
-                    "ts_max": int(stats[1]),  # type: ignore[arg-type]
-                }
-            )
+            if unsynced is not None:
+                self._parts.append(unsynced)
 
     def sync(self, manifest: Path) -> None:
         """Fsync every part, the folders that gained parts or sub-folders, the manifest and its folder.
@@ -567,11 +592,11 @@ class Catalog:
         by_kind: dict[str, int] = {}
         rows_read = 0
         seq0 = con.execute("SELECT coalesce(max(seq), 0) FROM files").fetchone()
-        in_flight: tuple[Future[None], int] | None = None  # the chunk being written and its source rows
+        in_flight: deque[tuple[list[Future[_Written]], int]] = deque()  # chunks being written, source rows
         try:
-            with manifest.open("a") as man, ThreadPoolExecutor(max_workers=1) as write_pool:
+            with manifest.open("a") as man, ThreadPoolExecutor(max_workers=_WRITERS) as write_pool:
                 writer = _PartWriter(root=self._root, import_id=import_id, manifest=man,
-                                     seq=int(seq0[0]) if seq0 else 0)  # fmt: skip
+                                     seq=int(seq0[0]) if seq0 else 0, pool=write_pool)  # fmt: skip
                 for batch in spec.read(
                     path, venue=venue, symbol=symbol, skip_bad=skip_bad, chunk_rows=chunk_rows
                 ):
@@ -585,26 +610,16 @@ class Catalog:
                     frame, bad = validator.check(batch)
                     if bad.height:
                         quarantines.append(bad)
-                    job = None
+                    jobs: list[Future[_Written]] = []
                     if frame.height:
                         by_kind[batch.kind.value] = by_kind.get(batch.kind.value, 0) + frame.height
-                        job = write_pool.submit(writer.write, frame, batch.kind)
-                    # at most one chunk is written while the next one is parsed (memory stays bounded)
-                    if in_flight is not None:
-                        in_flight[0].result()
-                        if progress is not None and in_flight[1]:
-                            progress(path, in_flight[1])
-                    if job is None:
-                        if progress is not None and batch.rows_read:
-                            progress(path, batch.rows_read)
-                        in_flight = None
-                    else:
-                        in_flight = (job, batch.rows_read)
-                if in_flight is not None:
-                    in_flight[0].result()
-                    if progress is not None and in_flight[1]:
-                        progress(path, in_flight[1])
-                    in_flight = None
+                        jobs = writer.submit(frame, batch.kind)
+                    in_flight.append((jobs, batch.rows_read))
+                    # a bounded number of chunks is written while the next one is parsed (bounded memory)
+                    while len(in_flight) > _IN_FLIGHT:
+                        self._done(writer, in_flight.popleft(), path, progress)
+                while in_flight:
+                    self._done(writer, in_flight.popleft(), path, progress)
                 if not checked and known(digest_future.result()):
                     raise _AlreadyImportedError
                 man.flush()
@@ -613,9 +628,7 @@ class Catalog:
             self._discard(manifest)
             raise
         except Exception as exc:
-            if in_flight is not None:
-                in_flight[0].exception()  # let the writer finish before its files are removed
-            self._discard(manifest)
+            self._discard(manifest)  # the pool has finished every write when its block exits
             if not checked and known(digest_future.result()):
                 raise _AlreadyImportedError from exc
             if isinstance(exc, SpreadlabError):
@@ -639,6 +652,17 @@ class Catalog:
         self._commit(con, import_id, path, fmt, venue, report, writer.files, inst_rows, quarantine)
         manifest.unlink(missing_ok=True)
         return report
+
+    @staticmethod
+    def _done(
+        writer: _PartWriter,
+        chunk: tuple[list[Future[_Written]], int],
+        path: Path,
+        progress: Callable[[Path, int], None] | None,
+    ) -> None:
+        writer.collect(chunk[0])
+        if progress is not None and chunk[1]:
+            progress(path, chunk[1])
 
     def _discard(self, manifest: Path) -> None:
         if manifest.is_file():

@@ -368,7 +368,7 @@ def _apply_rows(
                     dmax[o, jo] = K[o, bo, no - 1]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _best(
     K: FloatArray, S: FloatArray, cnt: IntArray, dr: IntArray, sc: IntArray, s: int
 ) -> tuple[float, float]:
@@ -432,14 +432,16 @@ def levels_valid_py(side: np.ndarray, price: FloatArray, size: FloatArray) -> bo
 
 
 @njit(cache=True, nogil=True)
-def _check_sequence(st: IntArray, rule: int, first: int, last: int, prev: int) -> int:
-    """Apply the sequence rule to a diff event; return its EV_* outcome (and update ``st``)."""
-    status = st[ST_STATUS]
+def _check_sequence(status: int, book_id: int, rule: int, first: int, last: int, prev: int) -> int:
+    """Apply the sequence rule to a diff event; return its EV_* outcome.
+
+    ``status`` and ``book_id`` are ``st[ST_STATUS]`` and ``st[ST_LAST]``:
+    scalars, so the call costs no reference counting of the state array.
+    """
     if rule == RULE_NONE:
         return EV_APPLIED
     if status == STATUS_UNSYNCED:
         return EV_UNSYNCED
-    book_id = st[ST_LAST]
     if status == STATUS_AWAITING:
         if rule == RULE_BINANCE_SPOT:
             if last <= book_id:
@@ -570,7 +572,7 @@ def replay(
             for b in range(j, e):
                 q0 = starts[b]
                 q1 = starts[b + 1]
-                res = _check_sequence(st, rule, first_seq[q0], seq[q0], prev_seq[q0])
+                res = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[q0], seq[q0], prev_seq[q0])
                 if res == EV_APPLIED:
                     _apply_rows(K, S, cnt, dr, dmax, free, sc, st, side, price, size, q0, q1)
                     st[ST_LAST] = seq[q0]
@@ -583,7 +585,7 @@ def replay(
                     side_reset(cnt, free, sc, 1)
                     break
         else:
-            outcome = _check_sequence(st, rule, first_seq[r0], seq[r0], prev_seq[r0])
+            outcome = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[r0], seq[r0], prev_seq[r0])
             if outcome == EV_APPLIED:
                 _apply_rows(K, S, cnt, dr, dmax, free, sc, st, side, price, size, r0, r1)
                 st[ST_APPLIED] += 1

@@ -108,7 +108,7 @@ def _grid_clear(gz: FloatArray, gb: IntArray, obk: FloatArray, s: int) -> None:
     obk[s] = -np.inf
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _grid_apply(
     gz: FloatArray,
     gb: IntArray,
@@ -250,7 +250,7 @@ def _grid_apply(
     return 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _grid_best(
     gz: FloatArray, gb: IntArray, ok: FloatArray, osz: FloatArray, obk: FloatArray, s: int
 ) -> tuple[float, float]:
@@ -413,7 +413,7 @@ def replay_grid(
             for b in range(j, e):
                 q0 = starts[b]
                 q1 = starts[b + 1]
-                res = _check_sequence(st, rule, first_seq[q0], seq[q0], prev_seq[q0])
+                res = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[q0], seq[q0], prev_seq[q0])
                 if res == EV_APPLIED:
                     code = _grid_apply(
                         gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, q0, q1, False
@@ -430,7 +430,7 @@ def replay_grid(
                     _grid_clear(gz, gb, obk, 1)
                     break
         else:
-            outcome = _check_sequence(st, rule, first_seq[r0], seq[r0], prev_seq[r0])
+            outcome = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[r0], seq[r0], prev_seq[r0])
             if outcome == EV_APPLIED:
                 code = _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, False)
                 if code != 0:

@@ -717,9 +717,12 @@ def _delta_arrays(deltas: pl.DataFrame, rule: SequenceRule, time_column: str) ->
     seq = _int_ids(deltas["sequence"])
     n = len(seq)
     first = _int_ids(deltas["first_sequence"]) if "first_sequence" in deltas.columns else seq
-    prev = (
-        _int_ids(deltas["prev_sequence"]) if "prev_sequence" in deltas.columns else np.full(n, -1, np.int64)
-    )
+    if "prev_sequence" not in deltas.columns:
+        prev = np.full(n, -1, np.int64)
+    elif rule is SequenceRule.BINANCE_FUTURES:
+        prev = _ids_read_where_valid(deltas["prev_sequence"])  # nulls checked: snapshot rows only
+    else:
+        prev = _int_ids(deltas["prev_sequence"])
     return {
         "ts": np.ascontiguousarray(_int_ids(deltas[time_column])),
         "side": np.ascontiguousarray(side),
@@ -769,6 +772,21 @@ def _one_value(col: pl.Series) -> bool:
     if col.flags["SORTED_ASC"] or col.flags["SORTED_DESC"]:
         return bool(col[0] == col[-1])
     return bool((col == col[0]).all())
+
+
+def _ids_read_where_valid(col: pl.Series) -> np.ndarray:
+    """Return an id column as int64 numpy without filling its nulls (zero-copy when it can).
+
+    Only for a column whose null rows are never read: ``prev_sequence``,
+    null on snapshot rows only (checked by the caller), is read for diff
+    messages alone. Null slots hold whatever the buffer holds.
+    """
+    col = col.cast(pl.Int64)
+    if not col.null_count():
+        return col.to_numpy()
+    arr = col.rechunk().to_arrow()
+    values = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=arr.offset + len(arr))
+    return values[arr.offset :]
 
 
 def _int_ids(col: pl.Series) -> np.ndarray:

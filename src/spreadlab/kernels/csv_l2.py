@@ -43,7 +43,7 @@ _NL = 10
 _CR = 13
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _epoch_ns(v: int) -> tuple[bool, int]:
     a = -v if v < 0 else v
     if a < 100_000_000_000:
@@ -55,7 +55,7 @@ def _epoch_ns(v: int) -> tuple[bool, int]:
     return True, v
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _int_field(buf: np.ndarray, p: int, end: int) -> tuple[bool, int, int]:
     neg = p < end and buf[p] == _MINUS
     if neg:
@@ -74,7 +74,7 @@ def _int_field(buf: np.ndarray, p: int, end: int) -> tuple[bool, int, int]:
     return True, -v if neg else v, p + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _float_field(buf: np.ndarray, p: int, end: int, last: bool, pow10: np.ndarray) -> tuple[bool, float, int]:
     neg = p < end and buf[p] == _MINUS
     if neg:

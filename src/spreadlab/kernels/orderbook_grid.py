@@ -148,7 +148,7 @@ def _grid_apply(
             key = -px
             f = w - f + 1.0  # mirrored: slot w - 1 - idx
         if f >= 0.0 and f < w:
-            q = int(np.floor(f))
+            q = int(f)  # f >= 0 here: truncation is the floor
             lo = gb[s, 2]
             hi = gb[s, 3]
             if q < lo or q > hi:  # outside the initialised slots ``lo..hi``: no level there

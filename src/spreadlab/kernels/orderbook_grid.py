@@ -92,7 +92,8 @@ def _grid_clear(gz: FloatArray, gb: IntArray, obk: FloatArray, s: int) -> None:
     """Empty side ``s`` of a grid book.
 
     ``gb[s] = (best slot, levels in the window, lowest and highest slot
-    touched since the last clear, levels in the overflow list)``. Only the
+    touched since the last clear, levels in the overflow list, crossed)``
+    (``gb[0, 5]``: the book may be crossed or locked, see :func:`_grid_apply`). Only the
     slots between the lowest and highest touched are initialised (the grid
     is allocated uninitialised); a slot outside them holds no level, and
     the gap is zeroed when a level first lands there.
@@ -105,6 +106,7 @@ def _grid_clear(gz: FloatArray, gb: IntArray, obk: FloatArray, s: int) -> None:
     gb[s, 2] = gz.shape[1]
     gb[s, 3] = -1
     gb[s, 4] = 0
+    gb[0, 5] = 0
     obk[s] = -np.inf
 
 
@@ -127,10 +129,18 @@ def _grid_apply(
 ) -> int:
     """Apply rows ``r0:r1`` (a diff with the uncrossing rule, or a snapshot's levels).
 
+    Uncrossing: a book that is not crossed or locked stays so under the
+    uncrossing rule, and then only a level that becomes the best of its side
+    (or one in the overflow list) can reach the far side, so only those rows
+    look at it. A snapshot may itself be crossed (``gb[0, 5]`` set after
+    loading it): until the book is clean again every new level checks, as
+    the block book does.
+
     Return 0, :data:`GRID_ABORT` or :data:`GRID_FULL`."""
     w = gz.shape[1]
     half = w // 2
     cap = ok.shape[1]
+    check_all = gb[0, 5] != 0  # a crossed snapshot: every new level uncrosses until the book is clean
     for r in range(r0, r1):
         sd = side[r]
         if sd == 0:
@@ -140,6 +150,9 @@ def _grid_apply(
             continue
         px = price[r]
         f = (px - p0) * inv_tick + 0.5 + half
+        # only a new best level of its side can reach the far side (the book is never crossed), and a
+        # far-away level in the overflow list is checked always
+        crossable = False
         if sd > 0:
             s = 0
             key = px
@@ -176,7 +189,9 @@ def _grid_apply(
                 if cur == 0.0:
                     gz[s, q, 1] = px
                     gb[s, 1] += 1
-                    gb[s, 0] = max(gb[s, 0], q)
+                    if q > gb[s, 0]:
+                        gb[s, 0] = q
+                        crossable = True
                 gz[s, q, 0] = sz
             elif cur > 0.0:
                 gz[s, q, 0] = 0.0
@@ -190,6 +205,7 @@ def _grid_apply(
                             b -= 1
                         gb[s, 0] = b
         else:
+            crossable = True
             m = gb[s, 4]
             i = 0
             while i < m and ok[s, i] != key:
@@ -214,7 +230,7 @@ def _grid_apply(
                 osz[s, m] = sz
                 gb[s, 4] = m + 1
                 obk[s] = max(obk[s], key)
-        if snap or sz <= 0.0:
+        if snap or sz <= 0.0 or not (crossable or check_all):
             continue
         # ---- uncross: the far side's levels at or through the new level go
         o = 1 - s
@@ -248,6 +264,14 @@ def _grid_apply(
             gb[o, 4] = m
             obk[o] = top
     return 0
+
+
+@njit(cache=True, nogil=True)
+def _grid_crossed(gz: FloatArray, gb: IntArray, ok: FloatArray, osz: FloatArray, obk: FloatArray) -> int:
+    """1 if the best bid is at or above the best ask (both sides non-empty), else 0."""
+    bid = _grid_best(gz, gb, ok, osz, obk, 0)[0]
+    ask = _grid_best(gz, gb, ok, osz, obk, 1)[0]
+    return 1 if bid >= -ask else 0  # False when either is NaN
 
 
 @njit(cache=True, nogil=True)
@@ -317,7 +341,7 @@ def _emit_best(
 def new_grid(window: int, overflow: int = GRID_OVERFLOW) -> tuple[np.ndarray, ...]:
     """Return an empty grid book ``(gz, gb, ok, osz, obk)``: ``window`` slots, ``overflow`` far levels."""
     gz = np.empty((2, window, 2), dtype=np.float64)  # slots are zeroed when first reached
-    gb = np.empty((2, 5), dtype=np.int64)
+    gb = np.zeros((2, 6), dtype=np.int64)
     gb[:, 0] = -1
     gb[:, 1] = 0
     gb[:, 2] = window
@@ -406,6 +430,7 @@ def replay_grid(
             code = _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, True)
             if code != 0:
                 return code
+            gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)  # a venue snapshot is not, a bad one may be
             st[ST_SNAPSHOTS] += 1
             st[ST_LAST] = seq[r0]
             st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
@@ -420,6 +445,8 @@ def replay_grid(
                     )
                     if code != 0:
                         return code
+                    if gb[0, 5] != 0:
+                        gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)
                     st[ST_LAST] = seq[q0]
                     st[ST_STATUS] = STATUS_SYNCED
                     st[ST_BUFFERED] += 1
@@ -435,6 +462,8 @@ def replay_grid(
                 code = _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, False)
                 if code != 0:
                     return code
+                if gb[0, 5] != 0:  # a crossed snapshot: is the book clean again?
+                    gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)
                 st[ST_APPLIED] += 1
                 st[ST_LAST] = seq[r0]
                 st[ST_STATUS] = STATUS_SYNCED

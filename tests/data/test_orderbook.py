@@ -80,6 +80,15 @@ def _random_stream(rng: np.random.Generator, n_events: int, width: int = 1, rows
     return out
 
 
+def _twin(rows: list[tuple], rule: int, st_py: np.ndarray) -> dict:
+    """The plain-Python twin's replay of ``rows`` (top 1 level), updating ``st_py``."""
+    a = [np.asarray(c) for c in zip(*rows)]
+    return k.replay_py(
+        st_py, rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float), a[3].astype(float),
+        a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64), a[7].astype(bool), 1,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("rule", [k.RULE_NONE, k.RULE_BINANCE_SPOT, k.RULE_BINANCE_FUTURES])
 @pytest.mark.parametrize(
     ("seed", "width", "nrows"), [(s, 1, 6) for s in range(6)] + [(s, 40, 120) for s in range(2)]
@@ -429,12 +438,8 @@ def test_tick_grid_fast_path_matches_python_twin(rule: int, seed: int, width: in
             for (t, s, p, q, u, fu, pu, snap) in rows
         ]
     got = OrderBook(rule=RULES[rule]).replay(_frame(rows))
-    a = [np.asarray(c) for c in zip(*rows)]
     st_py = k.new_state(rule)
-    ref = k.replay_py(
-        st_py, rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float), a[3].astype(float),
-        a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64), a[7].astype(bool), 1,
-    )  # fmt: skip
+    ref = _twin(rows, rule, st_py)
     fr = got.frame
     np.testing.assert_array_equal(fr["outcome"].to_numpy(), ref["status"])
     np.testing.assert_array_equal(fr["valid"].to_numpy(), ref["valid"])
@@ -483,10 +488,7 @@ def test_grid_kernel_itself_matches_twin(rule: int, seed: int, width: int, windo
     done, out, starts, st_ = _grid_run(rows, rule, window)
     a = [np.asarray(c) for c in zip(*rows)]
     st_py = k.new_state(rule)
-    ref = k.replay_py(
-        st_py, rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float), a[3].astype(float),
-        a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64), a[7].astype(bool), 1,
-    )  # fmt: skip
+    ref = _twin(rows, rule, st_py)
     assert done == len(ref["status"])  # the grid held the whole stream
     ev = k.event_starts_py(a[4].astype(np.int64), a[7].astype(bool), a[0].astype(np.int64))
     np.testing.assert_array_equal(starts[: done + 1], ev)
@@ -542,12 +544,7 @@ def test_grid_replay_grows_its_outputs_for_one_row_messages(rule: int) -> None:
     book = OrderBook(rule=RULES[rule])
     fr = book.replay(_frame(rows)).frame
     assert book._grid is not None and len(fr) > len(rows) // 16 + 1024
-    a = [np.asarray(c) for c in zip(*rows)]
-    ref = k.replay_py(
-        k.new_state(rule), rule, a[0].astype(np.int64), a[1].astype(np.int8), a[2].astype(float),
-        a[3].astype(float), a[4].astype(np.int64), a[5].astype(np.int64), a[6].astype(np.int64),
-        a[7].astype(bool), 1,
-    )  # fmt: skip
+    ref = _twin(rows, rule, k.new_state(rule))
     np.testing.assert_array_equal(fr["outcome"].to_numpy(), ref["status"])
     np.testing.assert_array_equal(fr["book_id"].to_numpy(), ref["book_id"])
     np.testing.assert_array_equal(

@@ -93,7 +93,7 @@ def _grid_clear(gz: FloatArray, gb: IntArray, obk: FloatArray, s: int) -> None:
 
     ``gb[s] = (best slot, levels in the window, lowest and highest slot
     touched since the last clear, levels in the overflow list, crossed)``
-    (``gb[0, 5]``: the book may be crossed or locked, see :func:`_grid_apply`). Only the
+    (``gb[0, 5]``: the book may be crossed or locked, see :func:`replay_grid`). Only the
     slots between the lowest and highest touched are initialised (the grid
     is allocated uninitialised); a slot outside them holds no level, and
     the gap is zeroed when a level first lands there.
@@ -108,162 +108,6 @@ def _grid_clear(gz: FloatArray, gb: IntArray, obk: FloatArray, s: int) -> None:
     gb[s, 4] = 0
     gb[0, 5] = 0
     obk[s] = -np.inf
-
-
-@njit(cache=True, nogil=True)
-def _grid_apply(
-    gz: FloatArray,
-    gb: IntArray,
-    ok: FloatArray,
-    osz: FloatArray,
-    obk: FloatArray,
-    st: IntArray,
-    p0: float,
-    inv_tick: float,
-    side: np.ndarray,
-    price: FloatArray,
-    size: FloatArray,
-    r0: int,
-    r1: int,
-    snap: bool,
-) -> int:
-    """Apply rows ``r0:r1`` (a diff with the uncrossing rule, or a snapshot's levels).
-
-    Uncrossing: a book that is not crossed or locked stays so under the
-    uncrossing rule, and then only a level that becomes the best of its side
-    (or one in the overflow list) can reach the far side, so only those rows
-    look at it. A snapshot may itself be crossed (``gb[0, 5]`` set after
-    loading it): until the book is clean again every new level checks, as
-    the block book does.
-
-    Return 0, :data:`GRID_ABORT` or :data:`GRID_FULL`."""
-    w = gz.shape[1]
-    half = w // 2
-    cap = ok.shape[1]
-    check_all = gb[0, 5] != 0  # a crossed snapshot: every new level uncrosses until the book is clean
-    for r in range(r0, r1):
-        sd = side[r]
-        if sd == 0:
-            continue
-        sz = size[r]
-        if snap and sz <= 0.0:
-            continue
-        px = price[r]
-        f = (px - p0) * inv_tick + 0.5 + half
-        # only a new best level of its side can reach the far side (the book is never crossed), and a
-        # far-away level in the overflow list is checked always
-        crossable = False
-        if sd > 0:
-            s = 0
-            key = px
-        else:
-            s = 1
-            key = -px
-            f = w - f + 1.0  # mirrored: slot w - 1 - idx
-        if f >= 0.0 and f < w:
-            q = int(f)  # f >= 0 here: truncation is the floor
-            lo = gb[s, 2]
-            hi = gb[s, 3]
-            if q < lo or q > hi:  # outside the initialised slots ``lo..hi``: no level there
-                if sz <= 0.0:
-                    continue
-                if hi < lo:
-                    lo = q
-                    hi = q
-                elif q < lo:
-                    hi = lo - 1
-                    lo = q
-                else:
-                    lo = hi + 1
-                    hi = q
-                for z in range(lo, hi + 1):
-                    gz[s, z, 0] = 0.0
-                gb[s, 2] = min(gb[s, 2], q)
-                gb[s, 3] = max(gb[s, 3], q)
-            cur = gz[s, q, 0]
-            if cur > 0.0 and gz[s, q, 1] != px:
-                if sz > 0.0:
-                    return GRID_ABORT  # two prices in one slot: the tick guess was wrong
-                continue  # removing a level that is not there
-            if sz > 0.0:
-                if cur == 0.0:
-                    gz[s, q, 1] = px
-                    gb[s, 1] += 1
-                    if q > gb[s, 0]:
-                        gb[s, 0] = q
-                        crossable = True
-                gz[s, q, 0] = sz
-            elif cur > 0.0:
-                gz[s, q, 0] = 0.0
-                gb[s, 1] -= 1
-                if q == gb[s, 0]:
-                    if gb[s, 1] == 0:
-                        gb[s, 0] = -1
-                    else:
-                        b = q - 1
-                        while gz[s, b, 0] == 0.0:
-                            b -= 1
-                        gb[s, 0] = b
-        else:
-            crossable = True
-            m = gb[s, 4]
-            i = 0
-            while i < m and ok[s, i] != key:
-                i += 1
-            if i < m:
-                if sz > 0.0:
-                    osz[s, i] = sz
-                else:
-                    m -= 1
-                    ok[s, i] = ok[s, m]
-                    osz[s, i] = osz[s, m]
-                    gb[s, 4] = m
-                    if key == obk[s]:
-                        top = -np.inf
-                        for i in range(m):
-                            top = max(top, ok[s, i])
-                        obk[s] = top
-            elif sz > 0.0:
-                if m == cap:
-                    return GRID_FULL
-                ok[s, m] = key
-                osz[s, m] = sz
-                gb[s, 4] = m + 1
-                obk[s] = max(obk[s], key)
-        if snap or sz <= 0.0 or not (crossable or check_all):
-            continue
-        # ---- uncross: the far side's levels at or through the new level go
-        o = 1 - s
-        while gb[o, 1] > 0:
-            b = gb[o, 0]
-            if -(gz[o, b, 1] if o == 0 else -gz[o, b, 1]) > key:
-                break
-            gz[o, b, 0] = 0.0
-            gb[o, 1] -= 1
-            st[ST_UNCROSSED] += 1
-            if gb[o, 1] == 0:
-                gb[o, 0] = -1
-            else:
-                b -= 1
-                while gz[o, b, 0] == 0.0:
-                    b -= 1
-                gb[o, 0] = b
-        m = gb[o, 4]
-        if m > 0 and -obk[o] <= key:  # ``obk``: the largest overflow key of each side
-            top = -np.inf
-            i = 0
-            while i < m:
-                if -ok[o, i] <= key:
-                    m -= 1
-                    ok[o, i] = ok[o, m]
-                    osz[o, i] = osz[o, m]
-                    st[ST_UNCROSSED] += 1
-                else:
-                    top = max(top, ok[o, i])
-                    i += 1
-            gb[o, 4] = m
-            obk[o] = top
-    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -394,17 +238,27 @@ def replay_grid(
     new replay); when the outputs fill up the call returns :data:`GRID_ROOM`
     and can be resumed with larger outputs (their first entries copied).
 
+    Uncrossing: a book that is not crossed or locked stays so under the
+    uncrossing rule, and then only a level that becomes the best of its side
+    (or one in the overflow list) can reach the far side, so only those rows
+    look at it. A snapshot may itself be crossed (``gb[0, 5]`` set after
+    loading it): until the book is clean again every new level checks, as
+    the block book does.
+
     Return the number of events, or :data:`GRID_ABORT` / :data:`GRID_FULL`
     if the grid cannot hold the stream exactly (then ``st`` and the outputs
     are partial: replay again).
     """
     n = seq.shape[0]
     inv_tick = 1.0 / tick
-    cap = out_ts.shape[0]
+    w = gz.shape[1]
+    half = w // 2
+    cap = ok.shape[1]
+    room = out_ts.shape[0]
     e = e0
     r0 = row0
     while r0 < n:
-        if e == cap:  # out of room: the caller grows the outputs and resumes here
+        if e == room:  # out of room: the caller grows the outputs and resumes here
             st[ST_NEED] = r0
             return GRID_ROOM
         u = seq[r0]
@@ -414,59 +268,30 @@ def replay_grid(
         while r1 < n and seq[r1] == u and is_snap[r1] == sn and ts[r1] == t:
             r1 += 1
         starts[e] = r0
+        # What this message applies, in order: a snapshot's levels then the diffs received before it
+        # that it does not cover (buffered), or the message itself. One copy of the row loop below
+        # serves all three (``mode``: 1 snapshot levels, 2 a buffered diff, 3 the diff; 0 nothing).
+        a0 = 0
+        a1 = 0
+        mode = 0
+        nxt = e  # the next buffered message to consider
         if sn:
-            j = e
             if rule != RULE_NONE:
-                lid = seq[r0]
-                while j > 0:
-                    q = starts[j - 1]
+                while nxt > 0:
+                    q = starts[nxt - 1]
                     if is_snap[q]:
                         break
-                    if seq[q] < lid or (rule == RULE_BINANCE_SPOT and seq[q] == lid):
+                    if seq[q] < u or (rule == RULE_BINANCE_SPOT and seq[q] == u):
                         break
-                    j -= 1
+                    nxt -= 1
             _grid_clear(gz, gb, obk, 0)
             _grid_clear(gz, gb, obk, 1)
-            code = _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, True)
-            if code != 0:
-                return code
-            gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)  # a venue snapshot is not, a bad one may be
-            st[ST_SNAPSHOTS] += 1
-            st[ST_LAST] = seq[r0]
-            st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
+            a0, a1, mode = r0, r1, 1
             outcome = EV_SNAPSHOT
-            for b in range(j, e):
-                q0 = starts[b]
-                q1 = starts[b + 1]
-                res = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[q0], seq[q0], prev_seq[q0])
-                if res == EV_APPLIED:
-                    code = _grid_apply(
-                        gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, q0, q1, False
-                    )
-                    if code != 0:
-                        return code
-                    if gb[0, 5] != 0:
-                        gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)
-                    st[ST_LAST] = seq[q0]
-                    st[ST_STATUS] = STATUS_SYNCED
-                    st[ST_BUFFERED] += 1
-                elif res == EV_GAP:
-                    st[ST_GAPS] += 1
-                    st[ST_STATUS] = STATUS_UNSYNCED
-                    _grid_clear(gz, gb, obk, 0)
-                    _grid_clear(gz, gb, obk, 1)
-                    break
         else:
-            outcome = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[r0], seq[r0], prev_seq[r0])
+            outcome = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[r0], u, prev_seq[r0])
             if outcome == EV_APPLIED:
-                code = _grid_apply(gz, gb, ok, osz, obk, st, p0, inv_tick, side, price, size, r0, r1, False)
-                if code != 0:
-                    return code
-                if gb[0, 5] != 0:  # a crossed snapshot: is the book clean again?
-                    gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)
-                st[ST_APPLIED] += 1
-                st[ST_LAST] = seq[r0]
-                st[ST_STATUS] = STATUS_SYNCED
+                a0, a1, mode = r0, r1, 3
             elif outcome == EV_STALE:
                 st[ST_STALE] += 1
             elif outcome == EV_UNSYNCED:
@@ -476,6 +301,158 @@ def replay_grid(
                 st[ST_STATUS] = STATUS_UNSYNCED
                 _grid_clear(gz, gb, obk, 0)
                 _grid_clear(gz, gb, obk, 1)
+        while mode != 0:
+            snap = mode == 1
+            check_all = gb[0, 5] != 0  # a crossed snapshot: every new level uncrosses until the book is clean
+            for r in range(a0, a1):
+                sd = side[r]
+                if sd == 0:
+                    continue
+                sz = size[r]
+                if snap and sz <= 0.0:
+                    continue
+                px = price[r]
+                f = (px - p0) * inv_tick + 0.5 + half
+                crossable = False  # a new best level of its side, or a far one (see the docstring)
+                if sd > 0:
+                    s = 0
+                    key = px
+                else:
+                    s = 1
+                    key = -px
+                    f = w - f + 1.0  # mirrored: slot w - 1 - idx
+                if f >= 0.0 and f < w:
+                    q = int(f)  # f >= 0 here: truncation is the floor
+                    lo = gb[s, 2]
+                    hi = gb[s, 3]
+                    if q < lo or q > hi:  # outside the initialised slots ``lo..hi``: no level there
+                        if sz <= 0.0:
+                            continue
+                        if hi < lo:
+                            lo = q
+                            hi = q
+                        elif q < lo:
+                            hi = lo - 1
+                            lo = q
+                        else:
+                            lo = hi + 1
+                            hi = q
+                        for z in range(lo, hi + 1):
+                            gz[s, z, 0] = 0.0
+                        gb[s, 2] = min(gb[s, 2], q)
+                        gb[s, 3] = max(gb[s, 3], q)
+                    cur = gz[s, q, 0]
+                    if cur > 0.0 and gz[s, q, 1] != px:
+                        if sz > 0.0:
+                            return GRID_ABORT  # two prices in one slot: the tick guess was wrong
+                        continue  # removing a level that is not there
+                    if sz > 0.0:
+                        if cur == 0.0:
+                            gz[s, q, 1] = px
+                            gb[s, 1] += 1
+                            if q > gb[s, 0]:
+                                gb[s, 0] = q
+                                crossable = True
+                        gz[s, q, 0] = sz
+                    elif cur > 0.0:
+                        gz[s, q, 0] = 0.0
+                        gb[s, 1] -= 1
+                        if q == gb[s, 0]:
+                            if gb[s, 1] == 0:
+                                gb[s, 0] = -1
+                            else:
+                                b = q - 1
+                                while gz[s, b, 0] == 0.0:
+                                    b -= 1
+                                gb[s, 0] = b
+                else:
+                    crossable = True
+                    m = gb[s, 4]
+                    i = 0
+                    while i < m and ok[s, i] != key:
+                        i += 1
+                    if i < m:
+                        if sz > 0.0:
+                            osz[s, i] = sz
+                        else:
+                            m -= 1
+                            ok[s, i] = ok[s, m]
+                            osz[s, i] = osz[s, m]
+                            gb[s, 4] = m
+                            if key == obk[s]:
+                                top = -np.inf
+                                for i in range(m):
+                                    top = max(top, ok[s, i])
+                                obk[s] = top
+                    elif sz > 0.0:
+                        if m == cap:
+                            return GRID_FULL
+                        ok[s, m] = key
+                        osz[s, m] = sz
+                        gb[s, 4] = m + 1
+                        obk[s] = max(obk[s], key)
+                if snap or sz <= 0.0 or not (crossable or check_all):
+                    continue
+                # ---- uncross: the far side's levels at or through the new level go
+                o = 1 - s
+                while gb[o, 1] > 0:
+                    b = gb[o, 0]
+                    if -(gz[o, b, 1] if o == 0 else -gz[o, b, 1]) > key:
+                        break
+                    gz[o, b, 0] = 0.0
+                    gb[o, 1] -= 1
+                    st[ST_UNCROSSED] += 1
+                    if gb[o, 1] == 0:
+                        gb[o, 0] = -1
+                    else:
+                        b -= 1
+                        while gz[o, b, 0] == 0.0:
+                            b -= 1
+                        gb[o, 0] = b
+                m = gb[o, 4]
+                if m > 0 and -obk[o] <= key:  # ``obk``: the largest overflow key of each side
+                    top = -np.inf
+                    i = 0
+                    while i < m:
+                        if -ok[o, i] <= key:
+                            m -= 1
+                            ok[o, i] = ok[o, m]
+                            osz[o, i] = osz[o, m]
+                            st[ST_UNCROSSED] += 1
+                        else:
+                            top = max(top, ok[o, i])
+                            i += 1
+                    gb[o, 4] = m
+                    obk[o] = top
+            if snap:
+                gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)  # a venue snapshot is not, a bad one may be
+                st[ST_SNAPSHOTS] += 1
+                st[ST_LAST] = u
+                st[ST_STATUS] = STATUS_SYNCED if rule == RULE_NONE else STATUS_AWAITING
+            else:
+                if gb[0, 5] != 0:  # is the book clean again?
+                    gb[0, 5] = _grid_crossed(gz, gb, ok, osz, obk)
+                st[ST_LAST] = seq[a0]
+                st[ST_STATUS] = STATUS_SYNCED
+                if mode == 2:
+                    st[ST_BUFFERED] += 1
+                else:
+                    st[ST_APPLIED] += 1
+            mode = 0
+            while sn and nxt < e:  # the next buffered diff that applies on top of the snapshot
+                q0 = starts[nxt]
+                q1 = starts[nxt + 1]
+                nxt += 1
+                res = _check_sequence(st[ST_STATUS], st[ST_LAST], rule, first_seq[q0], seq[q0], prev_seq[q0])
+                if res == EV_APPLIED:
+                    a0, a1, mode = q0, q1, 2
+                    break
+                if res == EV_GAP:
+                    st[ST_GAPS] += 1
+                    st[ST_STATUS] = STATUS_UNSYNCED
+                    _grid_clear(gz, gb, obk, 0)
+                    _grid_clear(gz, gb, obk, 1)
+                    break
         valid = st[ST_STATUS] != STATUS_UNSYNCED
         out_ts[e] = t
         out_seq[e] = u

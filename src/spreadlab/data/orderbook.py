@@ -785,7 +785,10 @@ def _ids_read_where_valid(col: pl.Series) -> np.ndarray:
     if not col.null_count():
         return col.to_numpy()
     arr = col.rechunk().to_arrow()
-    values = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=arr.offset + len(arr))
+    buffer = arr.buffers()[1]
+    if buffer is None:  # no values at all
+        return np.full(len(col), -1, np.int64)
+    values = np.frombuffer(buffer, dtype=np.int64, count=arr.offset + len(arr))
     return values[arr.offset :]
 
 

@@ -6,7 +6,11 @@ rules, see :class:`SequenceRule`) and, on a gap, clears itself, reports
 itself invalid and drops diffs until the next snapshot, so it never serves a
 wrong book. The bulk path :meth:`OrderBook.replay` applies a whole columnar
 stream of ``book_deltas`` in one kernel call and returns the best bid/ask
-(and optionally the top N levels) after every message.
+(and optionally the top N levels) after every message. From an empty book
+without top-N output it runs on a dense tick grid (the tick is the smallest
+price step in the first 4,096 level rows; far levels go to a small overflow
+list, retried once with 8,192 slots), falling back to the block book whenever
+the grid could not reproduce it exactly.
 
 Queries (on a valid book):
 

@@ -55,8 +55,9 @@ Fast path
 ---------
 :func:`spreadlab.kernels.orderbook_grid.replay_grid` gives the same results
 as :func:`replay` from an empty book without top-N output, on a dense tick
-grid (O(1) per level update). It gives up (returns -1) rather than differ:
-the caller then runs :func:`replay`.
+grid (O(1) per level update). It gives up (a negative code) rather than
+differ: the caller then retries with a larger overflow list or runs
+:func:`replay`.
 """
 
 from __future__ import annotations

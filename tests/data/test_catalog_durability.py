@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spreadlab.data import catalog as catalog_module
+from spreadlab.data import catalog_parts
 from spreadlab.data.catalog import Catalog
 
 HEADER = "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
@@ -30,7 +30,7 @@ def _two_day_file(path: Path) -> Path:
 
 @pytest.mark.parametrize("sync_now_bytes", [0, 1 << 20], ids=["each-part-at-once", "small-parts-at-end"])
 def test_parts_folders_and_manifest_fsynced_before_commit(tmp_path, monkeypatch, sync_now_bytes):
-    monkeypatch.setattr(catalog_module, "_SYNC_NOW_BYTES", sync_now_bytes)
+    monkeypatch.setattr(catalog_parts, "_SYNC_NOW_BYTES", sync_now_bytes)
     events: list[tuple[str, str]] = []
     real_fsync = os.fsync
 

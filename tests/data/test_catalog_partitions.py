@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spreadlab.core.time import NS_PER_DAY
-from spreadlab.data.catalog import _day, _partitions
+from spreadlab.data.catalog_parts import _day, _partitions
 from spreadlab.data.schema import EventKind
 
 

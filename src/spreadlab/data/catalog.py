@@ -73,7 +73,7 @@ import polars as pl
 
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import parse_time
-from spreadlab.data.catalog_parts import _PartWriter, _sha256, _Written
+from spreadlab.data.catalog_parts import _INST_SCHEMA, _PartWriter, _sha256, _Written
 from spreadlab.data.importers.base import (
     DEFAULT_CHUNK_ROWS,
     QUARANTINE_SCHEMA,
@@ -488,20 +488,7 @@ class Catalog:
                 "ts_min": pl.Int64(), "ts_max": pl.Int64(),
             },
         )  # fmt: skip
-        inst_df = (
-            pl.concat(inst_rows)
-            if inst_rows
-            else pl.DataFrame(
-                schema={
-                    "path": pl.String(),
-                    "instrument_id": pl.String(),
-                    "kind": pl.String(),
-                    "rows": pl.Int64(),
-                    "ts_min": pl.Int64(),
-                    "ts_max": pl.Int64(),
-                }
-            )
-        )
+        inst_df = pl.concat(inst_rows) if inst_rows else pl.DataFrame(schema=_INST_SCHEMA)
         q_df = quarantine.select(pl.lit(import_id).alias("import_id"), pl.all())
         con.execute("BEGIN TRANSACTION")
         try:

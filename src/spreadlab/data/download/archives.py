@@ -168,32 +168,24 @@ class Period(StrEnum):
     MONTHLY = "monthly"
 
 
+_FUTURES_TYPES = frozenset(
+    {
+        "klines",
+        "trades",
+        "aggTrades",
+        "bookTicker",
+        "fundingRate",
+        "markPriceKlines",
+        "indexPriceKlines",
+        "premiumIndexKlines",
+        "bookDepth",
+        "metrics",
+    }
+)  # USDⓈ-M and COIN-M publish the same data types
 _BINANCE_TYPES = {
-    BinanceMarket.SPOT: {"klines", "trades", "aggTrades"},
-    BinanceMarket.USDM: {
-        "klines",
-        "trades",
-        "aggTrades",
-        "bookTicker",
-        "fundingRate",
-        "markPriceKlines",
-        "indexPriceKlines",
-        "premiumIndexKlines",
-        "bookDepth",
-        "metrics",
-    },
-    BinanceMarket.COINM: {
-        "klines",
-        "trades",
-        "aggTrades",
-        "bookTicker",
-        "fundingRate",
-        "markPriceKlines",
-        "indexPriceKlines",
-        "premiumIndexKlines",
-        "bookDepth",
-        "metrics",
-    },
+    BinanceMarket.SPOT: frozenset({"klines", "trades", "aggTrades"}),
+    BinanceMarket.USDM: _FUTURES_TYPES,
+    BinanceMarket.COINM: _FUTURES_TYPES,
 }
 _KLINE_TYPES = {"klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines"}
 

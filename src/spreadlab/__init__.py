@@ -127,6 +127,13 @@ _EXPORTS: dict[str, str] = {
     "Metrics": "spreadlab.analytics",
     "compute_metrics": "spreadlab.analytics",
     "periods_per_year": "spreadlab.analytics",
+    "probabilistic_sharpe": "spreadlab.analytics",
+    "deflated_sharpe": "spreadlab.analytics",
+    "min_backtest_length": "spreadlab.analytics",
+    "pbo": "spreadlab.analytics",
+    "PBOResult": "spreadlab.analytics",
+    "bootstrap_ci": "spreadlab.analytics",
+    "BootstrapCI": "spreadlab.analytics",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]  # noqa: PLE0604

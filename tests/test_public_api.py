@@ -34,7 +34,7 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
 def test_validation_statistics_are_exported() -> None:
     for name in (
-        "BootstrapCI", "PBOResult", "bootstrap_ci", "deflated_sharpe", "min_backtest_length", "pbo",
+        "BootstrapCI", "CPCVSplits", "CombinatorialPurgedKFold", "PBOResult", "bootstrap_ci", "deflated_sharpe", "min_backtest_length", "pbo",
         "probabilistic_sharpe",
     ):  # fmt: skip
         assert name in spreadlab.__all__, name

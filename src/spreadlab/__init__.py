@@ -119,6 +119,8 @@ _EXPORTS: dict[str, str] = {
     "SVI": "spreadlab.pricing",
     "PurgedKFold": "spreadlab.signals.cv",
     "PurgedWalkForward": "spreadlab.signals.cv",
+    "CombinatorialPurgedKFold": "spreadlab.signals.cv",
+    "CPCVSplits": "spreadlab.signals.cv",
     # backtest and analytics
     "VectorizedBacktest": "spreadlab.backtest",
     "VectorizedResult": "spreadlab.backtest",

@@ -21,11 +21,22 @@ window), so only the purge applies. :func:`walk_forward` runs any
 :class:`~spreadlab.signals.base.SignalModel` out of sample the same way:
 fit on the rows before each test block, emit targets on the block; a model
 that builds labels from its history can then never use test-period prices.
+
+:class:`CombinatorialPurgedKFold` (CPCV, López de Prado, 2018, ch. 12) cuts
+the samples into ``N`` contiguous groups and tests every choice of ``k`` of
+them: ``C(N, k)`` splits, each purged against (and embargoed after) every
+test group. Each group is tested in ``C(N-1, k-1)`` splits, so the test
+predictions assemble into ``phi = k/N C(N, k) = C(N-1, k-1)`` complete
+out-of-sample paths: path ``p`` takes each group's ``p``-th test occurrence
+(in split order). A strategy validated by CPCV yields a distribution of
+``phi`` out-of-sample Sharpe ratios instead of one.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +46,17 @@ from spreadlab.core.validate import require_in_range
 from spreadlab.errors import InsufficientDataError, ValidationError
 from spreadlab.signals.base import FittedSignal, SignalFrame, SignalModel
 
-__all__ = ["CVFold", "PurgedKFold", "PurgedWalkForward", "WalkForwardResult", "slice_frame", "walk_forward"]
+__all__ = [
+    "CPCVSplit",
+    "CPCVSplits",
+    "CVFold",
+    "CombinatorialPurgedKFold",
+    "PurgedKFold",
+    "PurgedWalkForward",
+    "WalkForwardResult",
+    "slice_frame",
+    "walk_forward",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,6 +228,156 @@ class PurgedWalkForward:
                 CVFold(train=train, test=test, test_start=t0, test_end=t1, purged=purged, embargoed=0)
             )
         return tuple(folds)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CPCVSplit:
+    """One CPCV split: the training samples kept and the samples of the ``k`` test groups."""
+
+    train: IntArray
+    test: IntArray
+    test_groups: tuple[int, ...]
+    purged: int
+    embargoed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CPCVSplits:
+    """All ``C(N, k)`` splits of a CPCV and how their test parts form the paths.
+
+    ``group[i]`` is the group of sample ``i``; ``path_map[p, g]`` the split
+    whose test predictions of group ``g`` belong to path ``p``.
+    """
+
+    splits: tuple[CPCVSplit, ...]
+    group: IntArray
+    path_map: IntArray
+
+    @property
+    def n_paths(self) -> int:
+        """Number of complete out-of-sample paths, ``C(N-1, k-1)``."""
+        return int(self.path_map.shape[0])
+
+    def stitch(self, test_values: Sequence[FloatArray]) -> FloatArray:
+        """Assemble per-split test values into the ``(n_paths, n_samples)`` out-of-sample paths.
+
+        ``test_values[s]`` holds one value per sample of ``splits[s].test`` (in that order),
+        e.g. the out-of-sample returns of the parameters chosen on ``splits[s].train``.
+        """
+        if len(test_values) != len(self.splits):
+            raise ValidationError(f"test_values has {len(test_values)} entries; expected {len(self.splits)}")
+        n = self.group.size
+        out = np.full((self.n_paths, n), np.nan)
+        for s, (split, vals) in enumerate(zip(self.splits, test_values, strict=True)):
+            v = np.asarray(vals, dtype=np.float64)
+            if v.shape != split.test.shape:
+                raise ValidationError(
+                    f"test_values[{s}] has shape {v.shape}; split {s} tests {split.test.size} samples"
+                )
+            for g in split.test_groups:
+                p = int(np.flatnonzero(self.path_map[:, g] == s)[0])
+                sel = self.group[split.test] == g
+                out[p, split.test[sel]] = v[sel]
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CombinatorialPurgedKFold:
+    """Combinatorial purged cross-validation: every ``n_test_groups`` of ``n_groups`` groups tested once.
+
+    Parameters
+    ----------
+    n_groups
+        Number ``N`` of contiguous groups (>= 2).
+    n_test_groups
+        Number ``k`` of groups tested in each split, ``1 <= k < N``.
+    embargo
+        Fraction of the sample span (bars) embargoed after each test group, in ``[0, 0.5)``.
+    min_train
+        Fewest training samples a split may keep.
+
+    Examples
+    --------
+    >>> start = np.arange(60)
+    >>> cv = CombinatorialPurgedKFold(n_groups=6, n_test_groups=2, embargo=0.0, min_train=1)
+    >>> res = cv.split(start, start + 1)
+    >>> len(res.splits), res.n_paths
+    (15, 5)
+    >>> res.splits[0].test_groups, int(res.splits[0].train.min())
+    ((0, 1), 21)
+    """
+
+    n_groups: int = 6
+    n_test_groups: int = 2
+    embargo: float = 0.01
+    min_train: int = 10
+
+    def __post_init__(self) -> None:
+        _check_splits(self.n_groups)
+        k = self.n_test_groups
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k < self.n_groups:
+            raise ValidationError(f"n_test_groups={k!r} must be an int in [1, n_groups={self.n_groups})")
+        require_in_range("embargo", self.embargo, 0.0, 0.5, inclusive=True)
+        if self.embargo >= 0.5:
+            raise ValidationError(f"embargo={self.embargo} must be < 0.5")
+        if isinstance(self.min_train, bool) or not isinstance(self.min_train, int) or self.min_train < 1:
+            raise ValidationError(f"min_train={self.min_train!r} must be an int >= 1")
+
+    @property
+    def n_paths(self) -> int:
+        """``C(N-1, k-1)`` out-of-sample paths."""
+        return math.comb(self.n_groups - 1, self.n_test_groups - 1)
+
+    def split(self, start: IntArray, end: IntArray) -> CPCVSplits:
+        """Return the splits for samples with label windows ``[start_i, end_i]`` (sorted by start)."""
+        s, e = _check_windows(start, end)
+        n = s.size
+        if n < 2 * self.n_groups:
+            raise InsufficientDataError(
+                f"have {n} labelled sample(s); CombinatorialPurgedKFold(n_groups={self.n_groups}) needs "
+                f"at least {2 * self.n_groups} (2 per group)"
+            )
+        span = int(e.max() - s.min() + 1)
+        emb = math.ceil(self.embargo * span)
+        idx = np.arange(n)
+        parts = np.array_split(idx, self.n_groups)
+        group = np.empty(n, dtype=np.int64)
+        for g, part in enumerate(parts):
+            group[part] = g
+        splits = []
+        seen = np.zeros(self.n_groups, dtype=np.int64)
+        path_map = np.full((self.n_paths, self.n_groups), -1, dtype=np.int64)
+        for c, combo in enumerate(itertools.combinations(range(self.n_groups), self.n_test_groups)):
+            test_mask = np.isin(group, combo)
+            overlap = np.zeros(n, dtype=bool)
+            embargoed = np.zeros(n, dtype=bool)
+            for g in combo:
+                t0 = int(s[parts[g][0]])
+                t1 = int(e[parts[g]].max())
+                overlap |= (s <= t1) & (e >= t0)
+                embargoed |= (s > t1) & (s <= t1 + emb)
+            candidates = ~test_mask
+            purged_mask = candidates & overlap
+            emb_mask = candidates & ~overlap & embargoed
+            train = idx[candidates & ~overlap & ~embargoed]
+            if train.size < self.min_train:
+                raise InsufficientDataError(
+                    f"split {c} (test groups {combo}) keeps {train.size} training sample(s); "
+                    f"min_train={self.min_train} are needed (more data, fewer test groups or shorter labels)"
+                )
+            splits.append(
+                CPCVSplit(
+                    train=train,
+                    test=idx[test_mask],
+                    test_groups=tuple(int(g) for g in combo),
+                    purged=int(purged_mask.sum()),
+                    embargoed=int(emb_mask.sum()),
+                )
+            )
+            for g in combo:
+                path_map[seen[g], g] = c
+                seen[g] += 1
+        return CPCVSplits(splits=tuple(splits), group=group, path_map=path_map)
 
 
 def slice_frame(frame: SignalFrame, lo: int, hi: int) -> SignalFrame:

@@ -82,6 +82,8 @@ EXPECTED = [
     "ThresholdRule",
     "TimeInForce",
     "Trade",
+    "Trial",
+    "TrialLog",
     "UnknownSymbolError",
     "ValidationError",
     "VectorizedBacktest",

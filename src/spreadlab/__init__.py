@@ -70,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "MarketConfig": "spreadlab.data.market",
     "SimulatedMarket": "spreadlab.data.market",
     "build_market": "spreadlab.data.market",
+    "Trial": "spreadlab.data.trials",
+    "TrialLog": "spreadlab.data.trials",
     # signals: spreads, rules, models
     "Leg": "spreadlab.signals.spread",
     "Spread": "spreadlab.signals.spread",

@@ -13,6 +13,7 @@ from spreadlab.cli.market import app as market_app
 from spreadlab.cli.options import app as options_app
 from spreadlab.cli.pairs import pairs
 from spreadlab.cli.scan import scan
+from spreadlab.cli.trials import trials
 
 __all__ = ["app"]
 
@@ -55,3 +56,4 @@ app.add_typer(
 app.add_typer(market_app, name="market", help="Build and write the built-in simulated market.")
 app.command("scan")(scan)
 app.command("pairs")(pairs)
+app.command("trials")(trials)

@@ -68,7 +68,31 @@ def test_rolling_matches_per_window_statsmodels() -> None:
         ref = sm.OLS(y[lo : i + 1], sm.add_constant(x[lo : i + 1])).fit()
         assert res.beta[i] == pytest.approx(ref.params[1], rel=1e-9)
         assert res.alpha[i] == pytest.approx(ref.params[0], rel=1e-8)
+        assert res.residual[i] == pytest.approx(y[i] - ref.params[0] - ref.params[1] * x[i], abs=1e-8)
+
+
+def test_rolling_tradable_spread_uses_the_ratio_fitted_up_to_the_previous_bar() -> None:
+    y, x = _pair(1, 500)
+    res = rolling_ols_hedge(y, x, window=60, min_periods=30)
+    assert np.isnan(res.spread[:30]).all() and np.isfinite(res.spread[30:]).all()
+    for i in (30, 60, 61, 250, 499):
+        lo = max(0, i - 60)
+        ref = sm.OLS(y[lo:i], sm.add_constant(x[lo:i])).fit()  # window ending at i - 1
         assert res.spread[i] == pytest.approx(y[i] - ref.params[0] - ref.params[1] * x[i], abs=1e-8)
+
+
+def test_rolling_spread_moves_one_for_one_with_its_own_bar() -> None:
+    # a shock to y at bar t shifts the tradable spread at t by exactly the shock: bar t is not
+    # in the ratio it is hedged with (the in-sample residual absorbs part of the shock)
+    y, x = _pair(7, 300)
+    base = rolling_ols_hedge(y, x, window=40)
+    for t in (40, 120, 299):
+        y2 = y.copy()
+        y2[t] += 5.0
+        hit = rolling_ols_hedge(y2, x, window=40)
+        assert hit.spread[t] - base.spread[t] == pytest.approx(5.0, abs=1e-9)
+        np.testing.assert_array_equal(hit.spread[:t], base.spread[:t])
+        assert abs(hit.residual[t] - base.residual[t] - 5.0) > 0.01
 
 
 def test_min_half_life_beats_every_other_beta() -> None:

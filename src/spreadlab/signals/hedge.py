@@ -10,8 +10,12 @@ the spread ``s = y - alpha - beta x`` (``alpha = 0`` without intercept):
   ``(v_x, v_y)`` the leading eigenvector of the 2x2 sample covariance,
   ``beta = v_y / v_x``.
 * **Rolling OLS** — OLS on a trailing window that includes the current
-  point (:func:`spreadlab.kernels.rolling.rolling_ols`, O(n)); the spread at
-  ``t`` uses ``beta_t``, known at ``t``.
+  point (:func:`spreadlab.kernels.rolling.rolling_ols`, O(n)): ``beta_t`` and
+  ``alpha_t`` are known at the close of bar ``t``. The TRADABLE spread at
+  ``t`` uses the ratio fitted up to ``t - 1``,
+  ``s_t = y_t - alpha_{t-1} - beta_{t-1} x_t``, so the bar's own prices
+  never enter the ratio they are hedged with (no look-ahead); the in-sample
+  ``residual`` ``y_t - alpha_t - beta_t x_t`` is kept for diagnostics only.
 * **Minimum half-life** — the ``beta`` whose spread ``y - beta x`` has the
   fastest mean reversion, i.e. the smallest AR(1) coefficient
   ``b(beta) = cov(s_t, s_{t-1}) / var(s_{t-1})``. With lagged moments
@@ -86,11 +90,28 @@ class StaticHedgeResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RollingHedgeResult:
-    """Rolling-OLS hedge ratios; NaN for the first ``min_periods - 1`` points (warm-up)."""
+    """Rolling-OLS hedge ratios and the tradable spread they imply.
+
+    Attributes
+    ----------
+    beta, alpha
+        Ratio and intercept fitted on the window ending at (and including)
+        ``t``; NaN for the first ``min_periods - 1`` points (warm-up).
+    spread
+        Tradable spread ``y_t - alpha_{t-1} - beta_{t-1} x_t``: the ratio
+        fitted on data up to ``t - 1`` only; NaN for the first
+        ``min_periods`` points.
+    residual
+        In-sample residual ``y_t - alpha_t - beta_t x_t`` (uses bar ``t`` in
+        its own ratio: a diagnostic, not a tradable series).
+    window, min_periods
+        The window options.
+    """
 
     beta: FloatArray
     alpha: FloatArray
     spread: FloatArray
+    residual: FloatArray
     window: int
     min_periods: int
 
@@ -173,7 +194,11 @@ def tls_hedge(y: FloatArray, x: FloatArray) -> StaticHedgeResult:
 def rolling_ols_hedge(
     y: FloatArray, x: FloatArray, *, window: int, min_periods: int | None = None
 ) -> RollingHedgeResult:
-    """Return trailing rolling-OLS hedge ratios (window includes the current point).
+    """Return trailing rolling-OLS hedge ratios and the tradable (one-bar-lagged ratio) spread.
+
+    ``beta[t]`` is fitted on the window ending at ``t``; ``spread[t]`` uses
+    ``beta[t - 1]`` and ``alpha[t - 1]``, so it depends on data up to ``t - 1``
+    only through the ratio (see :class:`RollingHedgeResult`).
 
     Raises
     ------
@@ -184,8 +209,11 @@ def rolling_ols_hedge(
     Examples
     --------
     >>> x = np.arange(10.0); y = 3 * x + 1 + np.tile([0.1, -0.1], 5)
-    >>> rolling_ols_hedge(y, x, window=4).beta[3:5].round(3)
+    >>> r = rolling_ols_hedge(y, x, window=4)
+    >>> r.beta[3:5].round(3)
     array([2.96, 3.04])
+    >>> float(r.spread[4].round(3)) == float((y[4] - r.alpha[3] - r.beta[3] * x[4]).round(3))
+    True
     """
     if isinstance(window, bool) or not isinstance(window, int) or window < 3:
         raise ValidationError(f"window={window!r} must be an int >= 3")
@@ -201,9 +229,16 @@ def rolling_ols_hedge(
             f"x is constant over the window ending at index {i} ({xa[i]!r}): "
             "the rolling hedge ratio is undefined; use a longer window or clean stale prices"
         )
-    spread = ya - alpha - beta * xa
+    residual = ya - alpha - beta * xa
+    spread = np.full(ya.size, np.nan)
+    spread[1:] = ya[1:] - alpha[:-1] - beta[:-1] * xa[1:]
     return RollingHedgeResult(
-        beta=_frozen(beta), alpha=_frozen(alpha), spread=_frozen(spread), window=window, min_periods=mp
+        beta=_frozen(beta),
+        alpha=_frozen(alpha),
+        spread=_frozen(spread),
+        residual=_frozen(residual),
+        window=window,
+        min_periods=mp,
     )
 
 

@@ -47,8 +47,8 @@ def run(ctx: Context) -> list[dict]:
         f"-> {peer_full:.0f}s / 1e6 (scaled); loglik {ll_subset:.6f} vs {peer['loglik']:.6f}"
     )
     fit_n = 100_000
-    KalmanHedge().fit(y[:1000], x[:1000])  # warm up
-    fit_time = best_of(lambda: KalmanHedge().fit(y[:fit_n], x[:fit_n]), repeat=1)
+    KalmanHedge().fit(y[:1000], x[:1000], train=1000)  # warm up
+    fit_time = best_of(lambda: KalmanHedge().fit(y[:fit_n], x[:fit_n], train=fit_n), repeat=1)
     return [
         ctx.record(
             name="kalman_hedge_filter_1e6",

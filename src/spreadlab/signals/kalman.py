@@ -9,21 +9,39 @@ Model (state space, :mod:`spreadlab.kernels.kalman`)::
 parametrisation popularised by Chan (2013, *Algorithmic Trading*, ch. 3),
 ``Q = delta / (1 - delta) I`` with ``0 < delta < 1`` (``noise="delta"``).
 
-The unknown variances are estimated by maximising the exact Gaussian
-log-likelihood from the prediction-error decomposition (Harvey 1989,
-*Forecasting, Structural Time Series Models and the Kalman Filter*, §3.4)::
+Estimation and filtering are separate steps, so nothing leaks from the
+future. The unknown variances are estimated on a TRAINING window, the first
+``train`` observations only, by maximising the exact Gaussian log-likelihood
+from the prediction-error decomposition (Harvey 1989, *Forecasting,
+Structural Time Series Models and the Kalman Filter*, §3.4)::
 
     l(r, Q) = -1/2 sum_t [ log 2 pi + log F_t + v_t^2 / F_t ]
 
 (``v_t`` the one-step innovation, ``F_t`` its variance), computed by a numba
-kernel and maximised with L-BFGS-B over the log-variances. The prior is
-diffuse: ``(alpha_0, beta_0) = 0`` with variances ``kappa * E[y^2]`` and
-``kappa * E[y^2] / E[x^2]`` (``kappa = 1e6``, scales from the first 50
-points), and the first two innovations (one per state) are left out of the
-likelihood, the usual approximate diffuse likelihood.
+kernel. With every variance free, ``r`` is concentrated out (``Q`` and the
+prior are proportional to ``r``) and the log-variance ratios are searched;
+otherwise the free log-variances are searched directly. The optimiser is
+Nelder–Mead (:func:`scipy.optimize.minimize`, ``method="Nelder-Mead"``) from
+a wide initial simplex (3 in log-variance), restarted once from its optimum
+with a narrow one (0.5): derivative-free, because the likelihood surface is
+flat along poorly identified directions. The prior is diffuse:
+``(alpha_0, beta_0) = 0`` with variances ``kappa * E[y^2]`` and
+``kappa * E[y^2] / E[x^2]`` (``kappa = 1e6``; the means over the first
+``min(train, 50)`` points, or the first point when nothing is estimated), and
+the first two innovations (one per state) are left out of the likelihood, the
+usual approximate diffuse likelihood.
 
-All outputs are FILTERED: ``beta[t]`` uses observations up to and including
-``t`` only, so the implied spread has no look-ahead.
+With the variances fixed, the filter then runs forward over every
+observation. The TRADABLE spread is the PRIOR (one-step-ahead) residual,
+formed before observation ``t`` is seen::
+
+    s_t = y_t - (alpha_{t|t-1} + beta_{t|t-1} x_t)          (the innovation v_t)
+
+It is reported from ``max(train, skip)`` on (NaN before: the variances were
+fitted on those points, or the diffuse prior dominates). ``alpha`` and
+``beta`` are the FILTERED states (they use ``y_t``), ``beta_prior`` the ratio
+known before ``t``; ``residual`` is the posterior ``y_t - alpha_t - beta_t
+x_t``, a diagnostic only.
 """
 
 from __future__ import annotations
@@ -56,17 +74,29 @@ class KalmanHedgeResult:
     Attributes
     ----------
     alpha, beta
-        Filtered intercept and hedge ratio per observation.
+        Filtered intercept and hedge ratio per observation (use ``y_t``).
+    beta_prior
+        Hedge ratio known before observation ``t``: ``beta_{t|t-1}`` (the
+        filtered ``beta[t - 1]``; the prior mean at ``t = 0``).
     beta_std
         Filtered standard deviation of ``beta``.
     spread
-        ``y - alpha - beta x`` (filtered residual).
+        Tradable spread: the prior residual ``y_t - (alpha_{t|t-1} +
+        beta_{t|t-1} x_t)``; NaN before ``max(train, skip)``.
+    residual
+        Posterior residual ``y - alpha - beta x`` (uses ``y_t``; diagnostic only).
     innovation, innovation_std
-        One-step-ahead forecast error ``y_t - (alpha_{t|t-1} + beta_{t|t-1} x_t)``
-        and its standard deviation ``sqrt(F_t)``; their ratio is Chan's
-        trading z-score (:attr:`zscore`).
+        One-step-ahead forecast error (every ``t``, in-sample before
+        ``train``) and its standard deviation ``sqrt(F_t)``; ``spread /
+        innovation_std`` is Chan's trading z-score (:attr:`zscore`).
     loglik
-        Log-likelihood at the variances (first ``skip`` innovations excluded).
+        Log-likelihood of all observations at the variances used (first
+        ``skip`` innovations excluded).
+    train_loglik
+        The maximised log-likelihood of the training window (None if nothing
+        was estimated).
+    train
+        Observations the variances were estimated on (0 if all were fixed).
     obs_var, q_alpha, q_beta
         Observation and state-noise variances used.
     delta
@@ -79,11 +109,15 @@ class KalmanHedgeResult:
 
     alpha: FloatArray
     beta: FloatArray
+    beta_prior: FloatArray
     beta_std: FloatArray
     spread: FloatArray
+    residual: FloatArray
     innovation: FloatArray
     innovation_std: FloatArray
     loglik: float
+    train_loglik: float | None
+    train: int
     obs_var: float
     q_alpha: float
     q_beta: float
@@ -94,13 +128,13 @@ class KalmanHedgeResult:
 
     @property
     def zscore(self) -> FloatArray:
-        """Return ``innovation / innovation_std`` (standard normal under the model)."""
-        z: FloatArray = self.innovation / self.innovation_std
+        """Return ``spread / innovation_std`` (standard normal under the model; NaN before training ends)."""
+        z: FloatArray = self.spread / self.innovation_std
         return z
 
     def summary(self) -> str:
         """Return a plain-text summary of the variances and final state."""
-        how = "ML estimate" if self.estimated else "fixed"
+        how = f"ML estimate on the first {self.train} obs" if self.estimated else "fixed"
         lines = [
             f"Kalman hedge (random-walk alpha, beta)  n={self.n_obs}  loglik={self.loglik:.6g}  ({how})",
             f"  observation variance r   {self.obs_var:.6g}",
@@ -139,9 +173,11 @@ class KalmanHedge:
     >>> x = 100 + rng.normal(size=3000).cumsum()
     >>> beta = 1.5 + 0.002 * rng.normal(size=3000).cumsum()
     >>> y = 2.0 + beta * x + rng.normal(scale=0.5, size=3000)
-    >>> res = KalmanHedge().fit(y, x)
+    >>> res = KalmanHedge().fit(y, x, train=1500)  # variances from the first half only
     >>> bool(abs(res.beta[-1] - beta[-1]) < 4 * res.beta_std[-1]), round(res.obs_var, 2)
     (True, 0.25)
+    >>> bool(np.isnan(res.spread[:1500]).all()), round(float(np.std(res.zscore[1500:])), 1)
+    (True, 1.0)
     """
 
     noise: KalmanNoise = "diagonal"
@@ -168,19 +204,30 @@ class KalmanHedge:
         if not (math.isfinite(self.prior_scale) and self.prior_scale > 0):
             raise ValidationError(f"prior_scale={self.prior_scale!r} must be > 0")
 
-    def fit(self, y: FloatArray, x: FloatArray) -> KalmanHedgeResult:
-        """Estimate the unknown variances (if any) and filter ``y`` on ``x``.
+    @property
+    def all_fixed(self) -> bool:
+        """Whether every variance is fixed (nothing to estimate, no training window needed)."""
+        q_fixed = self.delta is not None if self.noise == "delta" else self.state_var is not None
+        return self.obs_var is not None and q_fixed
+
+    def fit(self, y: FloatArray, x: FloatArray, *, train: int | None = None) -> KalmanHedgeResult:
+        """Estimate the unknown variances on the first ``train`` points, then filter all of ``y`` on ``x``.
 
         Parameters
         ----------
         y, x
             The dependent and hedge series (prices or log prices), equal
             length, finite, at least 10 points; ``x`` must not be constant.
+        train
+            Number of leading observations the variances are estimated on
+            (``10 <= train <= len(y)``); required unless every variance is
+            fixed. ``spread`` starts at ``train``: earlier points were used
+            to fit the variances. ``train=len(y)`` is an in-sample fit.
 
         Raises
         ------
         ValidationError
-            NaN/inf, different lengths or a constant ``x``.
+            NaN/inf, different lengths, a constant ``x``, or a missing or bad ``train``.
         InsufficientDataError
             Fewer than 10 observations.
         ConvergenceError
@@ -190,26 +237,36 @@ class KalmanHedge:
         xa = as_float_series("x", x)
         n = require_same_length(y=ya, x=xa)
         require_min_length("y and x", n, _MIN_OBS, why="to estimate a Kalman hedge ratio")
-        if float(np.ptp(xa)) == 0.0:
-            raise ValidationError(f"x is constant ({xa[0]!r} throughout): the hedge ratio is not identified")
-        head = slice(0, min(n, 50))
+        m = self._train(train, n)
+        fit_y, fit_x = (ya[:m], xa[:m]) if m else (ya, xa)
+        if float(np.ptp(fit_x)) == 0.0:
+            where = f"over the first train={m} points" if m else "throughout"
+            raise ValidationError(f"x is constant ({xa[0]!r} {where}): the hedge ratio is not identified")
+        head = slice(0, min(m, 50)) if m else slice(0, 1)
         sy2 = float(np.mean(ya[head] ** 2)) or 1.0
         sx2 = float(np.mean(xa[head] ** 2)) or 1.0
         prior = (0.0, 0.0, self.prior_scale * sy2, 0.0, self.prior_scale * sy2 / sx2)
-        r, qa, qb, delta, estimated, prior = self._variances(ya, xa, prior)
+        r, qa, qb, delta, estimated, prior, train_ll = self._variances(fit_y, fit_x, prior)
         alpha, beta, bvar, innov, fvar, ll = _k.kalman_hedge_filter(ya, xa, r, qa, qb, *prior, _SKIP)
-        for arr in (alpha, beta, innov, fvar):
+        beta_prior = np.concatenate(([prior[1]], beta[:-1]))
+        spread = innov.copy()
+        spread[: max(m, _SKIP)] = np.nan
+        residual = ya - alpha - beta * xa
+        fstd = np.sqrt(fvar)
+        for arr in (alpha, beta, beta_prior, innov, fstd, spread, residual):
             arr.setflags(write=False)
-        spread = ya - alpha - beta * xa
-        spread.setflags(write=False)
         return KalmanHedgeResult(
             alpha=alpha,
             beta=beta,
+            beta_prior=beta_prior,
             beta_std=np.sqrt(np.clip(bvar, 0.0, None)),
             spread=spread,
+            residual=residual,
             innovation=innov,
-            innovation_std=np.sqrt(fvar),
+            innovation_std=fstd,
             loglik=float(ll),
+            train_loglik=train_ll,
+            train=m,
             obs_var=r,
             q_alpha=qa,
             q_beta=qb,
@@ -219,10 +276,27 @@ class KalmanHedge:
             skip=_SKIP,
         )
 
+    def _train(self, train: int | None, n: int) -> int:
+        if train is None:
+            if self.all_fixed:
+                return 0
+            raise ValidationError(
+                "train is required when a variance is estimated: pass train=N to estimate them on the "
+                "first N observations and filter the rest out of sample (train=len(y) for an in-sample fit)"
+            )
+        if isinstance(train, bool) or not isinstance(train, int | np.integer):
+            raise ValidationError(f"train={train!r} must be an int number of observations")
+        lo = 0 if self.all_fixed else _MIN_OBS
+        if not lo <= train <= n:
+            raise ValidationError(f"train={train} must lie in [{lo}, {n}] (the number of observations)")
+        return int(train)
+
     def _variances(
         self, y: FloatArray, x: FloatArray, prior: tuple[float, float, float, float, float]
-    ) -> tuple[float, float, float, float | None, bool, tuple[float, float, float, float, float]]:
-        """Return (r, q_alpha, q_beta, delta, estimated, prior) at the maximum likelihood."""
+    ) -> tuple[
+        float, float, float, float | None, bool, tuple[float, float, float, float, float], float | None
+    ]:
+        """Return (r, q_alpha, q_beta, delta, estimated, prior, maximised loglik) on ``y``, ``x``."""
         design = np.column_stack([np.ones_like(x), x])
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
         resid = y - design @ coef
@@ -238,7 +312,7 @@ class KalmanHedge:
             q_fixed = (float(self.state_var[0]), float(self.state_var[1]))
 
         if self.obs_var is not None and q_fixed is not None:
-            return self.obs_var, q_fixed[0], q_fixed[1], self.delta, False, prior
+            return self.obs_var, q_fixed[0], q_fixed[1], self.delta, False, prior, None
 
         if self.obs_var is None and q_fixed is None:
             # concentrate r out: Q = r diag(rho), P0 = r P0r; search only the log-ratios
@@ -252,11 +326,11 @@ class KalmanHedge:
             start = np.array([rho0_b] if is_delta else [rho0, rho0_b])
             p = self._maximise(neg_profile, start)
             ra, rb = math.exp(p[0]), math.exp(p[-1])
-            r_hat = float(_k.kalman_hedge_profile(y, x, ra, rb, *p0r, _SKIP)[0])
+            r_hat, ll_hat = (float(v) for v in _k.kalman_hedge_profile(y, x, ra, rb, *p0r, _SKIP))
             scaled = (p0r[0], p0r[1], p0r[2] * r_hat, 0.0, p0r[4] * r_hat)
             qa, qb = ra * r_hat, rb * r_hat
             delta = qb / (1.0 + qb) if is_delta else None
-            return r_hat, qa, qb, delta, True, scaled
+            return r_hat, qa, qb, delta, True, scaled, ll_hat
 
         # one side fixed: maximise the full likelihood over the free log-variances
         fixed_r = self.obs_var
@@ -278,9 +352,10 @@ class KalmanHedge:
             start = np.array([base + rho0_b] if is_delta else [base + rho0, base + rho0_b])
         else:
             start = np.array([math.log(r0)])
-        r, qa, qb = unpack(self._maximise(neg_full, start))
+        best = self._maximise(neg_full, start)
+        r, qa, qb = unpack(best)
         delta = qb / (1.0 + qb) if is_delta else None
-        return r, qa, qb, delta, True, prior
+        return r, qa, qb, delta, True, prior, -neg_full(best)
 
     @staticmethod
     def _maximise(objective: Callable[[FloatArray], float], start: FloatArray) -> FloatArray:

@@ -43,6 +43,22 @@ def render(records: list[dict], out: Path) -> None:
                 f"| {r['benchmark']} | {r['work']} | {r['unit']} | {sl} | {name}{ver} | "
                 f"{_fmt(p['value'])} | {p['ratio']:.2f}x |"
             )
+    changed = [r for r in records if any(k.startswith("before_") for k in r.get("extra", {}))]
+    if changed:
+        lines.append("\n## Before and after\n")
+        lines.append(
+            "Figures of the same work measured on the commit before a change, on the same machine.\n"
+        )
+        lines.append("| benchmark | unit | before | commit | after | speed-up |")
+        lines.append("|---|---|---|---|---|---|")
+        for r in changed:
+            ex = r["extra"]
+            before = next(v for k, v in ex.items() if k.startswith("before_") and k != "before_commit")
+            after = r["spreadlab"]["value"]
+            lines.append(
+                f"| {r['benchmark']} | {r['unit']} | {_fmt(before)} | {ex.get('before_commit', '')} | "
+                f"{_fmt(after)} | {before / after:.1f}x |"
+            )
     out.write_text("\n".join(lines) + "\n")
 
 

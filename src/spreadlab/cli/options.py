@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import typer
 from rich.table import Table
 
 from spreadlab.cli._common import console, print_json, run_or_exit
 from spreadlab.core.enums import Settlement
 from spreadlab.core.time import NS_PER_DAY, NS_PER_YEAR, ns_to_iso, parse_time
-from spreadlab.data.catalog import Catalog
 from spreadlab.errors import DataError, ValidationError
-from spreadlab.pricing.chain import OptionChain, option_chain
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from spreadlab.data.catalog import Catalog
+    from spreadlab.pricing.chain import OptionChain
 
 __all__ = ["app", "chain_snapshot"]
 
@@ -41,6 +45,8 @@ def chain_snapshot(catalog: Catalog, underlying: str, at: str | None) -> tuple[i
     ``option_quotes`` time at or before ``at`` (default: the newest) of the
     options whose symbol starts with ``<underlying>-``.
     """
+    import polars as pl
+
     root = underlying.strip().upper()
     if not root.isalnum():
         raise ValidationError(f"--underlying={underlying!r} must be a coin such as BTC")
@@ -138,6 +144,9 @@ def chain(
     as_json: bool = typer.Option(False, "--json", help="Print options, expiries and parity as JSON."),
 ) -> None:
     """Show a chain: bid/ask/mark IV, greeks, SVI residuals; per expiry parity band, future, SVI fit."""
+
+    from spreadlab.data.catalog import Catalog  # heavy: import on use
+    from spreadlab.pricing.chain import option_chain
 
     def build() -> tuple[int, OptionChain]:
         if not catalog.is_dir():

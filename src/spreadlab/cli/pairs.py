@@ -16,7 +16,6 @@ from rich.table import Table
 
 from spreadlab.cli._common import console, print_json, run_or_exit
 from spreadlab.errors import ValidationError
-from spreadlab.signals.pairs import PairCriteria, select_pairs_catalog
 
 __all__ = ["pairs"]
 
@@ -51,6 +50,7 @@ def pairs(
     as_json: bool = typer.Option(False, "--json", help="Print the counts and every passing pair as JSON."),
 ) -> None:
     """Select cointegrated pairs (Engle-Granger + Benjamini-Hochberg, half-life, Hurst, mean crossings)."""
+    from spreadlab.signals.pairs import PairCriteria, select_pairs_catalog  # heavy: import on use
 
     def _criteria() -> PairCriteria:
         if kind != "bars":

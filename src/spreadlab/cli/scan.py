@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import typer
 from rich.table import Table
 
 from spreadlab.cli._common import console, print_json, run_or_exit
 from spreadlab.errors import ValidationError
-from spreadlab.signals.scan import ScanKind
-from spreadlab.signals.scan import scan as scan_catalog
+from spreadlab.signals.scan.config import ScanKind
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["scan"]
 
@@ -73,6 +75,8 @@ def scan(
     as_json: bool = typer.Option(False, "--json", help="Print every row as JSON."),
 ) -> None:
     """Rank every candidate spread at a time by net edge after costs (fees, half-spreads, impact)."""
+    from spreadlab.signals.scan import scan as scan_catalog  # heavy: import on use
+
     run_or_exit(lambda: _check_dir(catalog))
     df = run_or_exit(lambda: scan_catalog(str(catalog), at=at, kinds=kinds, size_usd=size))
     if as_json:

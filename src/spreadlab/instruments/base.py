@@ -19,7 +19,6 @@ from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import NS_PER_HOUR, NS_PER_YEAR
 from spreadlab.core.validate import require_non_negative, require_positive
 from spreadlab.errors import ValidationError
-from spreadlab.kernels import contracts as _k
 
 __all__ = ["Future", "Instrument", "Option", "Perpetual", "Spot"]
 
@@ -102,6 +101,8 @@ class Instrument:
     def notional(self, qty: float | FloatArray, price: float | FloatArray) -> FloatArray:
         """Signed notional: quote currency if linear, coin if inverse."""
         q, p = np.broadcast_arrays(_as_array(qty), _as_array(price))
+        from spreadlab.kernels import contracts as _k  # numba: loaded on first use
+
         return _k.notional(np.ascontiguousarray(q), np.ascontiguousarray(p), self.multiplier, self.is_inverse)
 
     def pnl(
@@ -117,6 +118,8 @@ class Instrument:
         0.01818181...
         """
         q, a, b = np.broadcast_arrays(_as_array(qty), _as_array(entry), _as_array(exit_))
+        from spreadlab.kernels import contracts as _k  # numba: loaded on first use
+
         return _k.pnl(
             np.ascontiguousarray(q),
             np.ascontiguousarray(a),
@@ -167,6 +170,8 @@ class Perpetual(Instrument):
     ) -> FloatArray:
         """Funding cash flow in the settlement currency (positive = received)."""
         q, m, r = np.broadcast_arrays(_as_array(qty), _as_array(mark), _as_array(rate))
+        from spreadlab.kernels import contracts as _k  # numba: loaded on first use
+
         return _k.funding_payment(
             np.ascontiguousarray(q),
             np.ascontiguousarray(m),

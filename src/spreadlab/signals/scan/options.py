@@ -15,11 +15,13 @@ to expiry.
   coin premiums (the box's USD value discounted at the implied carry),
   fair ``K2 - K1``.
 - **vol**: raw SVI (the parametrisation of :mod:`spreadlab.pricing.svi`,
-  here an unconstrained weighted least-squares fit: residuals need the best
-  smile, not an arbitrage-free one, and the constrained fit costs seconds on
-  1-day expiries) fitted to the mid implied vols of each expiry with at
-  least 5 strikes (every option whose bid and ask IVs solve, weighted by the
-  inverse IV spread), refitted once without points whose residual exceeds
+  here an unconstrained weighted least-squares fit by the compiled
+  box-bounded Levenberg-Marquardt of :func:`spreadlab.kernels.svi.svi_fit_lm`
+  from three starts: residuals need the best smile, not an arbitrage-free
+  one, and the constrained fit costs seconds on 1-day expiries) fitted to
+  the mid implied vols of each expiry with at least 5 strikes (every option
+  whose bid and ask IVs solve, weighted by the inverse IV spread), refitted
+  once without points whose residual exceeds
   ``max(3 * 1.4826 * MAD, 1 vol point)`` so one mispriced quote does not
   bend the smile; ``v`` = the option's mid IV, fair = the fitted IV (vol
   points); its z-score uses the residuals of the ``vol_history_snapshots``
@@ -36,13 +38,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import optimize
 
 from spreadlab._typing import FloatArray
 from spreadlab.core.enums import OptionKind, Settlement
 from spreadlab.core.time import NS_PER_YEAR
+from spreadlab.errors import ValidationError
 from spreadlab.instruments.base import Future, Instrument, Option, Perpetual
-from spreadlab.kernels.svi import svi_total_variance
+from spreadlab.kernels.iv import implied_vol as _iv_kernel
+from spreadlab.kernels.svi import svi_fit_lm, svi_total_variance
 from spreadlab.pricing.black76 import black76_greeks
 from spreadlab.pricing.forwards import parity_forward
 from spreadlab.pricing.iv import implied_vol
@@ -160,7 +163,10 @@ class _Smile:
 
 
 def _lsq(k: FloatArray, v: FloatArray, w: FloatArray, t: float) -> _Smile | None:
-    sw = np.sqrt(w / w.mean())
+    """Best of three box-bounded Levenberg-Marquardt fits (the compiled ``svi_fit_lm``)."""
+    sw = np.ascontiguousarray(np.sqrt(w / w.mean()), dtype=np.float64)
+    k = np.ascontiguousarray(k, dtype=np.float64)
+    v = np.ascontiguousarray(v, dtype=np.float64)
     wm = v * v * t
     span = float(k.max() - k.min())
     lb = np.array([-float(wm.max()), 0.0, -0.999, k.min() - span - 0.5, 1e-4])
@@ -175,16 +181,10 @@ def _lsq(k: FloatArray, v: FloatArray, w: FloatArray, t: float) -> _Smile | None
             lb + 1e-9,
             ub - 1e-9,
         )
-        res = optimize.least_squares(
-            lambda p: sw * (_Smile(p, t).implied_vol(k) - v),
-            x0,
-            bounds=(lb, ub),
-            method="trf",
-            x_scale="jac",
-            max_nfev=200,
-        )
-        if res.cost < cost:
-            best, cost = res.x, float(res.cost)
+        # a run out of iterations still returns its best point so far, which is all a residual needs
+        p, c, _iters = svi_fit_lm(k, v, sw, t, np.asarray(x0, dtype=np.float64), lb, ub, 200)
+        if math.isfinite(c) and c < cost:
+            best, cost = p, float(c)
     return None if best is None else _Smile(np.asarray(best, dtype=np.float64), t)
 
 
@@ -270,7 +270,8 @@ def _vol(view: MarketView, sl: _Slice, cache: SurfaceCache, history: list[_Slice
     res = _residuals(sl, cache)
     if res.height == 0:
         return []
-    past = [_residuals(h, cache) for h in history]
+    past = [dict(zip(p["instrument_id"].to_list(), p["resid"].to_list(), strict=True)) for p in
+            (_residuals(h, cache) for h in history)]  # fmt: skip
     step = float(np.median(np.diff([h.ts_ns for h in history] + [sl.ts_ns]))) if history else None
     out = []
     for row in res.iter_rows(named=True):
@@ -289,29 +290,23 @@ def _vol(view: MarketView, sl: _Slice, cache: SurfaceCache, history: list[_Slice
         if not vega > 0 or abs(delta) < 1e-6:
             continue
         resid = float(row["resid"])
-        fwd, yrs, st, strike, kind = sl.forward, sl.years, sl.settlement, opt.strike, opt.kind
-
-        def fn(
-            p: Sequence[float],
-            _f: float = fwd,
-            _t: float = yrs,
-            _s: Settlement = st,
-            _k: float = strike,
-            _o: OptionKind = kind,
-        ) -> float:
-            return (
-                float(implied_vol(p[0], forward=_f, strike=_k, expiry_years=_t, kind=_o, settlement=_s).vol)
-                * 100
-            )
-
-        hist = np.array(
-            [
-                float(p.filter(pl.col("instrument_id") == row["instrument_id"])["resid"][0])
-                for p in past
-                if (p["instrument_id"] == row["instrument_id"]).any()
-            ]
+        # the band solves one IV per side: the kernel on prepared one-element arrays (no re-validation)
+        fixed = (
+            np.array([sl.forward]),
+            np.array([opt.strike]),
+            np.array([sl.years]),
+            np.array([opt.kind is OptionKind.CALL]),
+            np.ones(1),
+            sl.settlement is Settlement.INVERSE,
         )
-        coins_per_usd = 1.0 / fwd
+
+        def fn(p: Sequence[float], _fixed: tuple = fixed) -> float:
+            if not (math.isfinite(p[0]) and p[0] >= 0):  # as implied_vol's validation: leave it out
+                raise ValidationError(f"price={p[0]!r} must be finite and >= 0")
+            return float(_iv_kernel(np.array([float(p[0])]), *_fixed)[0][0]) * 100
+
+        hist = np.array([float(p[row["instrument_id"]]) for p in past if row["instrument_id"] in p])
+        coins_per_usd = 1.0 / sl.forward
         spread = Spread(
             legs=(Leg(instrument=opt, ratio=1.0), Leg(instrument=hedge, ratio=-delta)),
             quote=SpreadQuote.IV_RESIDUAL,
@@ -329,7 +324,7 @@ def _vol(view: MarketView, sl: _Slice, cache: SurfaceCache, history: list[_Slice
                 fair=float(row["fit_iv"]) * 100,
                 unit="vol_points",
                 deviation_sign=math.copysign(1.0, resid),
-                edge_per_usd=abs(resid) / 100 * vega / fwd,
+                edge_per_usd=abs(resid) / 100 * vega / sl.forward,
                 units_per_usd=(coins_per_usd / opt.multiplier, _units(hleg, abs(delta) * coins_per_usd)),
                 fair_source="svi",
                 value_fn=fn,

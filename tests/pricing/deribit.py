@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from tests.conftest import need_shared
+
+from spreadlab.core.enums import Venue
+from spreadlab.core.time import venue_day_count, year_fraction
 
 SNAPSHOT_DIR = "deribit_options/snapshots"
 
@@ -22,8 +26,15 @@ def snapshot_files() -> list[Path]:
 
 
 def read_snapshot(path: Path) -> pl.DataFrame:
-    """Read one raw snapshot CSV."""
-    return pl.read_csv(path, infer_schema_length=10_000)
+    """Read one raw snapshot CSV, adding ``expiry_years`` in Deribit's day count (ACT/365).
+
+    The file's own ``time_to_maturity`` counts 365.25-day years; Deribit's marks do not.
+    """
+    raw = pl.read_csv(path, infer_schema_length=10_000)
+    ts = raw["timestamp"].str.to_datetime(time_zone="UTC").dt.epoch("ns").to_numpy()
+    expiry = raw["expiry_datetime"].str.to_datetime(time_zone="UTC").dt.epoch("ns").to_numpy()
+    years = np.asarray(year_fraction(ts, expiry, venue_day_count(Venue.DERIBIT)), dtype=np.float64)
+    return raw.with_columns(pl.Series("expiry_years", years))
 
 
 def chain_quotes(raw: pl.DataFrame) -> pl.DataFrame:
@@ -32,7 +43,7 @@ def chain_quotes(raw: pl.DataFrame) -> pl.DataFrame:
         pl.col("instrument_name").alias("instrument"),
         pl.col("currency").alias("underlying"),
         pl.col("expiry_datetime").str.to_datetime(time_zone="UTC").alias("expiry"),
-        pl.col("time_to_maturity").alias("expiry_years"),
+        "expiry_years",
         pl.col("strike").cast(pl.Float64),
         pl.col("option_type").alias("kind"),
         pl.col("bid_price").cast(pl.Float64).alias("bid"),

@@ -45,12 +45,12 @@ def test_coin_settled_is_usd_over_forward_and_greeks_consistent() -> None:
 
 def test_greeks_reproduce_deribit_delta_and_vega() -> None:
     # Deribit's API delta is the linear Black delta and vega is USD per vol point, at its own
-    # forward (`underlying`), time_to_maturity and mark IV.
+    # forward (`underlying`), ACT/365 time to expiry and mark IV.
     raw = read_snapshot(snapshot_files()[200])
     g = black76_greeks(
         raw["underlying"].to_numpy(),
         raw["strike"].to_numpy(),
-        raw["time_to_maturity"].to_numpy(),
+        raw["expiry_years"].to_numpy(),
         raw["implied_volatility"].to_numpy(),
         kind=raw["option_type"].to_numpy(),
     )
@@ -65,7 +65,7 @@ def test_greeks_reproduce_deribit_delta_and_vega() -> None:
     coin = black76(
         raw["underlying"].to_numpy(),
         raw["strike"].to_numpy(),
-        raw["time_to_maturity"].to_numpy(),
+        raw["expiry_years"].to_numpy(),
         raw["implied_volatility"].to_numpy(),
         kind=raw["option_type"].to_numpy(),
         settlement=Settlement.INVERSE,

@@ -136,7 +136,7 @@ def test_basis_term_structure_on_real_deribit_futures(shared_data) -> None:  # t
     fut = (
         raw.group_by("futures_instrument_name")
         .agg(
-            pl.col("time_to_maturity").mean().alias("expiry_years"),
+            pl.col("expiry_years").mean(),
             pl.col("futures_price").mean().alias("price"),
         )
         .rename({"futures_instrument_name": "instrument"})

@@ -20,7 +20,7 @@ def _errors(files: list[Path]) -> tuple[np.ndarray, dict[IVStatus, int], pl.Data
         raw["mark_price"].to_numpy(),
         forward=raw["underlying"].to_numpy(),
         strike=raw["strike"].to_numpy(),
-        expiry_years=raw["time_to_maturity"].to_numpy(),
+        expiry_years=raw["expiry_years"].to_numpy(),
         kind=raw["option_type"].to_numpy(),
         settlement=Settlement.INVERSE,
     )

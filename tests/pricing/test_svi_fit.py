@@ -97,7 +97,7 @@ def _otm_slices(raw: pl.DataFrame) -> pl.DataFrame:
         raw["mark_price"].to_numpy(),
         forward=raw["underlying"].to_numpy(),
         strike=raw["strike"].to_numpy(),
-        expiry_years=raw["time_to_maturity"].to_numpy(),
+        expiry_years=raw["expiry_years"].to_numpy(),
         kind=raw["option_type"].to_numpy(),
         settlement=Settlement.INVERSE,
     )
@@ -116,7 +116,7 @@ def _fit_all(files: list) -> pl.DataFrame:
         for (cur, _exp), g in otm.group_by(["currency", "expiry_datetime"]):
             if g["strike"].n_unique() < 5:
                 continue
-            t = float(g["time_to_maturity"].mean())
+            t = float(g["expiry_years"].mean())
             fit = spec.fit(g["k"].to_numpy(), g["iv"].to_numpy(), expiry_years=t)
             resid = vol_residuals(fit, g["k"].to_numpy(), g["iv"].to_numpy())
             rows.append(

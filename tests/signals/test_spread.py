@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spreadlab.core.time import NS_PER_YEAR, parse_time
+from spreadlab.core.time import NS_PER_DAY, parse_time
 from spreadlab.errors import ValidationError
 from spreadlab.instruments import parse_symbol
 from spreadlab.signals.rules import RuleEvent, ThresholdRule
@@ -46,7 +46,7 @@ def test_annualised_basis_uses_time_to_expiry() -> None:
         legs=(Leg(instrument=FUT, ratio=1.0), Leg(instrument=SPOT, ratio=-1.0)),
         quote=SpreadQuote.ANNUALISED_BASIS,
     )
-    ts = np.array([FUT.expiry_ns - NS_PER_YEAR // 4])  # type: ignore[attr-defined]
+    ts = np.array([FUT.expiry_ns - 365 * NS_PER_DAY // 4])  # type: ignore[attr-defined]  # 0.25 y ACT/365
     got = s.value([np.array([101.0]), np.array([100.0])], ts_ns=ts)
     assert got[0] == pytest.approx(0.01 / 0.25)
     with pytest.raises(ValidationError, match="expiry"):

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from spreadlab.cli._common import console, print_json, run_or_exit
 from spreadlab.core.enums import Settlement
-from spreadlab.core.time import NS_PER_DAY, NS_PER_YEAR, ns_to_iso, parse_time
+from spreadlab.core.time import NS_PER_DAY, VENUE_DAY_COUNT, ns_to_iso, parse_time
 from spreadlab.errors import DataError, ValidationError
 
 if TYPE_CHECKING:
@@ -68,9 +68,13 @@ def chain_snapshot(catalog: Catalog, underlying: str, at: str | None) -> tuple[i
     inverse = bool(snap["instrument_id"].str.contains(r"^DERIBIT:[A-Z0-9]+-").all()) and not bool(
         snap["instrument_id"].str.contains("_USD").any()
     )
+    # years to expiry in each row's venue day count (Deribit: ACT/365)
+    days_per_year = {v.value: dc.days_per_year for v, dc in VENUE_DAY_COUNT.items()}
+    venue = pl.col("instrument_id").str.split(":").list.first()
+    ns_per_year = venue.replace_strict(days_per_year, default=365.0) * NS_PER_DAY
     listed = ~pl.col("underlying_id").fill_null("").str.contains("SYN.", literal=True)
     quotes = snap.select(
-        ((pl.col("expiry_ns") - pl.col("ts_event")) / NS_PER_YEAR).alias("expiry_years"),
+        ((pl.col("expiry_ns") - pl.col("ts_event")) / ns_per_year).alias("expiry_years"),
         "strike",
         pl.col("option_kind").alias("kind"),
         "bid",

@@ -2,6 +2,7 @@
 
 from spreadlab.core.clock import Clock, SimClock, WallClock
 from spreadlab.core.enums import (
+    DayCount,
     OptionKind,
     OrderType,
     Settlement,
@@ -16,10 +17,13 @@ from spreadlab.core.time import (
     NS_PER_MINUTE,
     NS_PER_SECOND,
     NS_PER_YEAR,
+    VENUE_DAY_COUNT,
     datetime_to_ns,
     ns_to_datetime,
     ns_to_iso,
     parse_time,
+    venue_day_count,
+    year_fraction,
 )
 
 __all__ = [
@@ -28,7 +32,9 @@ __all__ = [
     "NS_PER_MINUTE",
     "NS_PER_SECOND",
     "NS_PER_YEAR",
+    "VENUE_DAY_COUNT",
     "Clock",
+    "DayCount",
     "InstrumentId",
     "OptionKind",
     "OrderType",
@@ -42,4 +48,6 @@ __all__ = [
     "ns_to_datetime",
     "ns_to_iso",
     "parse_time",
+    "venue_day_count",
+    "year_fraction",
 ]

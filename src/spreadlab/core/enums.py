@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum, StrEnum
 
-__all__ = ["OptionKind", "OrderType", "Settlement", "Side", "TimeInForce", "Venue"]
+__all__ = ["DayCount", "OptionKind", "OrderType", "Settlement", "Side", "TimeInForce", "Venue"]
 
 
 class Side(Enum):
@@ -81,3 +81,21 @@ class Venue(StrEnum):
     HYPERLIQUID = "HYPERLIQUID"
     SIM = "SIM"
     SIM2 = "SIM2"
+
+
+class DayCount(StrEnum):
+    """How a span of time to an expiry is counted in years.
+
+    ``ACT_365``: actual elapsed time over a 365-day year (Deribit: its mark IVs
+    and greeks are consistent with it to rounding, see
+    ``tests/pricing/test_daycount_deribit.py``). ``ACT_365_25``: over a
+    365.25-day year (the calendar average; spreadlab annualises returns with it).
+    """
+
+    ACT_365 = "ACT/365"
+    ACT_365_25 = "ACT/365.25"
+
+    @property
+    def days_per_year(self) -> float:
+        """Days in one year of this count."""
+        return 365.0 if self is DayCount.ACT_365 else 365.25

@@ -3,7 +3,8 @@
 Every instrument knows its tick and lot size, its multiplier (contract size)
 and whether it settles linearly (PnL in the quote currency) or inversely (PnL
 in the base coin). PnL, notional and funding are computed by the kernels in
-:mod:`spreadlab.kernels.contracts`.
+:mod:`spreadlab.kernels.contracts`. A dated contract counts its time to expiry
+in its ``day_count`` (by default the listing venue's, ACT/365 on Deribit).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spreadlab._typing import FloatArray
-from spreadlab.core.enums import OptionKind, Settlement
+from spreadlab._typing import FloatArray, IntArray
+from spreadlab.core.enums import DayCount, OptionKind, Settlement
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.time import NS_PER_HOUR, NS_PER_YEAR
+from spreadlab.core.time import NS_PER_HOUR, venue_day_count, year_fraction
 from spreadlab.core.validate import require_non_negative, require_positive
 from spreadlab.errors import ValidationError
 
@@ -32,6 +33,13 @@ def _check_currency(name: str, value: str) -> None:
 
 def _as_array(x: float | FloatArray) -> FloatArray:
     return np.atleast_1d(np.asarray(x, dtype=np.float64))
+
+
+def _set_day_count(inst: Future | Option) -> None:
+    if inst.day_count is None:
+        object.__setattr__(inst, "day_count", venue_day_count(inst.id.venue))
+    elif not isinstance(inst.day_count, DayCount):
+        raise ValidationError(f"day_count={inst.day_count!r} must be a DayCount such as DayCount.ACT_365")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,20 +191,29 @@ class Perpetual(Instrument):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Future(Instrument):
-    """A dated future expiring at ``expiry_ns``."""
+    """A dated future expiring at ``expiry_ns``; years to expiry in ``day_count``.
+
+    ``day_count=None`` takes the venue's (:func:`spreadlab.core.time.venue_day_count`).
+    """
 
     expiry_ns: int
+    day_count: DayCount | None = None
 
     def __post_init__(self) -> None:
         Instrument.__post_init__(self)
+        _set_day_count(self)
         if self.expiry_ns <= 0:
             raise ValidationError(f"expiry_ns={self.expiry_ns} must be > 0")
         if self.listing_ns is not None and self.expiry_ns <= self.listing_ns:
             raise ValidationError(f"expiry_ns={self.expiry_ns} must be after listing_ns={self.listing_ns}")
 
     def time_to_expiry(self, ts_ns: int) -> float:
-        """Years (365.25 days) from ``ts_ns`` to expiry; negative after expiry."""
-        return (self.expiry_ns - ts_ns) / NS_PER_YEAR
+        """Years (in ``day_count``) from ``ts_ns`` to expiry; negative after expiry."""
+        return float(year_fraction(ts_ns, self.expiry_ns, self.day_count))  # type: ignore[arg-type]
+
+    def years_to_expiry(self, ts_ns: IntArray) -> FloatArray:
+        """Years (in ``day_count``) from each of ``ts_ns`` to expiry, as a float64 array."""
+        return np.atleast_1d(year_fraction(ts_ns, self.expiry_ns, self.day_count))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,16 +221,26 @@ class Option(Instrument):
     """A European option on ``underlying`` (coin-settled if inverse).
 
     Coin-settled (Deribit-style) options quote their premium in the base coin;
-    linear options quote it in the quote currency.
+    linear options quote it in the quote currency. Years to expiry are counted
+    in ``day_count`` (``None``: the venue's), the year of the venue's IVs.
+
+    Examples
+    --------
+    >>> from spreadlab.instruments import parse_symbol
+    >>> opt = parse_symbol("DERIBIT", "BTC-27JUN25-100000-C")
+    >>> opt.day_count.value, round(opt.time_to_expiry(opt.expiry_ns - 73 * 86_400 * 10**9), 6)
+    ('ACT/365', 0.2)
     """
 
     strike: float
     expiry_ns: int
     kind: OptionKind
     underlying: str
+    day_count: DayCount | None = None
 
     def __post_init__(self) -> None:
         Instrument.__post_init__(self)
+        _set_day_count(self)
         require_positive("strike", self.strike)
         if not isinstance(self.kind, OptionKind):
             raise ValidationError(f"kind={self.kind!r} must be an OptionKind")
@@ -225,5 +252,9 @@ class Option(Instrument):
             raise ValidationError("underlying must be a non-empty name")
 
     def time_to_expiry(self, ts_ns: int) -> float:
-        """Years (365.25 days) from ``ts_ns`` to expiry; negative after expiry."""
-        return (self.expiry_ns - ts_ns) / NS_PER_YEAR
+        """Years (in ``day_count``) from ``ts_ns`` to expiry; negative after expiry."""
+        return float(year_fraction(ts_ns, self.expiry_ns, self.day_count))  # type: ignore[arg-type]
+
+    def years_to_expiry(self, ts_ns: IntArray) -> FloatArray:
+        """Years (in ``day_count``) from each of ``ts_ns`` to expiry, as a float64 array."""
+        return np.atleast_1d(year_fraction(ts_ns, self.expiry_ns, self.day_count))  # type: ignore[arg-type]

@@ -47,7 +47,6 @@ import numpy as np
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.core.enums import Side
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.time import NS_PER_YEAR
 from spreadlab.core.validate import require_finite, require_non_negative, require_positive
 from spreadlab.data.orderbook import OrderBook
 from spreadlab.errors import ValidationError
@@ -196,7 +195,7 @@ class Spread:
         fut = self.legs[0].instrument
         if not isinstance(fut, Future):  # pragma: no cover - guaranteed by __post_init__
             raise ValidationError("quote=annualised_basis needs a dated Future as leg 1")
-        years = (fut.expiry_ns - np.asarray(ts_ns, dtype=np.int64)) / NS_PER_YEAR
+        years = fut.years_to_expiry(np.asarray(ts_ns, dtype=np.int64)).reshape(np.shape(ts_ns))
         if np.any(years <= 0):
             raise ValidationError(f"ts_ns reaches the expiry of {fut.id}: annualised basis is undefined")
         return basis / years
@@ -227,7 +226,7 @@ class Spread:
         opt = self.legs[0].instrument
         if not isinstance(opt, Option):  # pragma: no cover - guaranteed by __post_init__
             raise ValidationError("quote=iv_residual needs an Option as leg 1")
-        years = (opt.expiry_ns - np.asarray(ts_ns, dtype=np.int64)) / NS_PER_YEAR
+        years = opt.years_to_expiry(np.asarray(ts_ns, dtype=np.int64)).reshape(np.shape(ts_ns))
         if np.any(years <= 0):
             raise ValidationError(f"ts_ns reaches the expiry of {opt.id}: implied vol is undefined")
         shape = np.broadcast_shapes(option_price.shape, forward.shape, np.shape(years))

@@ -30,7 +30,7 @@ import polars as pl
 
 from spreadlab.core.enums import Settlement
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.time import NS_PER_DAY, NS_PER_HOUR, NS_PER_YEAR, ns_to_iso, parse_time
+from spreadlab.core.time import NS_PER_DAY, NS_PER_HOUR, ns_to_iso, parse_time
 from spreadlab.data.market.config import MarketConfig
 from spreadlab.data.market.funding import mark_frame, mark_prices
 from spreadlab.data.market.legs import Tables, episode_profile, perp_extras, publish
@@ -261,8 +261,8 @@ def build_market(
                 listing_ns=cfg.start_ns,
             )
             live = int(np.searchsorted(ts, expiry, side="right"))
-            tau = (expiry - ts[:live]) / NS_PER_YEAR
-            taper = np.clip(tau * NS_PER_YEAR / (fc.taper_hours * NS_PER_HOUR), 0.0, 1.0)
+            tau = fut.years_to_expiry(ts[:live])
+            taper = np.clip((expiry - ts[:live]) / (fc.taper_hours * NS_PER_HOUR), 0.0, 1.0)
             noise = ou(
                 stream(seed, "futures", str(fut.id)),
                 live,

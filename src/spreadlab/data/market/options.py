@@ -39,7 +39,7 @@ import polars as pl
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.core.enums import OptionKind, Settlement
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.time import NS_PER_YEAR, ns_to_datetime
+from spreadlab.core.time import ns_to_datetime, venue_day_count, year_fraction
 from spreadlab.data.market.config import IndexConfig, OptionsConfig
 from spreadlab.data.market.paths import expected_average_variance, stream
 from spreadlab.data.market.quoting import latency, on_grid
@@ -75,6 +75,7 @@ SMILE_SCHEMA = pl.Schema(
     }
 )
 
+_DC = venue_day_count("SIM")  # years to expiry as the simulated venue counts them
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
@@ -145,7 +146,7 @@ def simulate_options(
     opt_k: list[float] = []
     opt_call: list[bool] = []
     for e, expiry in enumerate(expiries):
-        tau0 = max((expiry - int(ts[0])) / NS_PER_YEAR, 1.0 / 365.25)
+        tau0 = max(float(year_fraction(int(ts[0]), expiry, _DC)), 1.0 / _DC.days_per_year)
         f0 = float(index[0]) * math.exp(carries[e] * tau0)
         sd = index_cfg.vol * math.sqrt(tau0)
         dmy = format_dmy(expiry)
@@ -179,7 +180,7 @@ def simulate_options(
     k_arr = np.asarray(opt_k)
     call_arr = np.asarray(opt_call, dtype=np.bool_)
     # fair vols on the (snapshot, option) grid
-    tau = (exp_arr[None, :] - t_s[:, None]) / NS_PER_YEAR
+    tau = np.asarray(year_fraction(t_s[:, None], exp_arr[None, :], _DC))
     live = tau > 0.0
     carry_o = np.asarray(carries)[np.asarray(opt_exp)]
     fwd = idx_s[:, None] * np.exp(carry_o[None, :] * np.maximum(tau, 0.0))
@@ -189,7 +190,7 @@ def simulate_options(
     hyp = math.hypot(o.svi_m, o.svi_sigma)
     for e, expiry in enumerate(expiries):
         cols = np.flatnonzero(np.asarray(opt_exp) == e)
-        tau_e = (expiry - t_s) / NS_PER_YEAR
+        tau_e = np.asarray(year_fraction(t_s, expiry, _DC))
         level = prem2 * expected_average_variance(var_s, theta, index_cfg.mean_reversion, tau_e)
         for i in np.flatnonzero(tau_e > 0.0):
             lv, te = float(level[i]), float(tau_e[i])
@@ -298,7 +299,7 @@ def simulate_options(
                 "ask_size": sizes[1],
                 "gamma": greeks[:, GREEK_GAMMA],
                 "vega": greeks[:, GREEK_VEGA] / 100.0,
-                "theta": greeks[:, GREEK_THETA] / 365.25,
+                "theta": greeks[:, GREEK_THETA] / _DC.days_per_year,
                 "index_price": np.round(idx_s[si], 2),
                 "underlying_id": under[np.asarray(opt_exp)[oi]].tolist(),
                 "strike": K,

@@ -33,7 +33,7 @@ from itertools import combinations, pairwise
 import numpy as np
 
 from spreadlab._typing import FloatArray, IntArray
-from spreadlab.core.time import NS_PER_DAY, NS_PER_YEAR
+from spreadlab.core.time import NS_PER_DAY
 from spreadlab.errors import SpreadlabError
 from spreadlab.instruments.base import Future, Instrument, Perpetual
 from spreadlab.pricing.carry import funding_implied_basis
@@ -115,8 +115,8 @@ def basis_candidates(view: MarketView) -> list[Candidate]:
             t_now = inst.time_to_expiry(view.at)
             if t_now <= 0:
                 continue
-            t_hist = (inst.expiry_ns - hts) / NS_PER_YEAR
-            use = hist_ok & (t_hist > 1.0 / 365.25)
+            t_hist = inst.years_to_expiry(hts)
+            use = hist_ok & ((inst.expiry_ns - hts) > NS_PER_DAY)
             if use.sum() >= view.config.min_history:
                 carry, source = float(np.median(np.log1p(hist[use]) / t_hist[use])), "history"
             else:
@@ -176,7 +176,7 @@ def calendar_candidates(view: MarketView) -> list[Candidate]:
                 continue
             sn, sf = view.price_series(str(near.id)), view.price_series(str(far.id))
             grid = sf.ts
-            dt = (far.expiry_ns - near.expiry_ns) / NS_PER_YEAR
+            dt = far.time_to_expiry(near.expiry_ns)
             ratio = sf.value / sn.asof(grid)
             hist, hts = _history(grid, ratio)
             ok = np.isfinite(hist) & ((near.expiry_ns - hts) > NS_PER_DAY)

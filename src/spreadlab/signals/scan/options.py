@@ -41,7 +41,6 @@ import polars as pl
 
 from spreadlab._typing import FloatArray
 from spreadlab.core.enums import OptionKind, Settlement
-from spreadlab.core.time import NS_PER_YEAR
 from spreadlab.errors import ValidationError
 from spreadlab.instruments.base import Future, Instrument, Option, Perpetual
 from spreadlab.kernels.iv import implied_vol as _iv_kernel
@@ -120,7 +119,7 @@ def _slices(view: MarketView, root: str, snap: pl.DataFrame, ts: int) -> list[_S
                 root=root,
                 expiry_ns=int(exp),
                 ts_ns=ts,
-                years=(int(exp) - ts) / NS_PER_YEAR,
+                years=first.time_to_expiry(ts),
                 forward=float(fwd.median()),  # type: ignore[arg-type]
                 index=float(idx.median()),  # type: ignore[arg-type]
                 settlement=first.settlement,

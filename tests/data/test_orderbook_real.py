@@ -76,6 +76,36 @@ def test_rebuilt_book_matches_book_ticker_btc(folder: str, stem: str, rule: Sequ
     _check(folder, stem, rule)
 
 
+@pytest.mark.parametrize(("folder", "stem"), [("spot", "ethusdt"), ("cm", "ethusd_perp")])
+def test_comparison_stops_where_the_depth_stream_ends(folder: str, stem: str) -> None:
+    """The depth stream stops early (end of capture, disconnect); later bookTickers are not compared.
+
+    Before the fix every bookTicker after the depth stream's last message was
+    paired with the frozen last book state and counted as exactly comparable:
+    on this capture cut at 90% of its depth messages, 16% (spot) and 40% (COIN-M)
+    of those "exact" quotes matched instead of all of them.
+    """
+    tables = read_binance_ws_tables(_paths(folder, stem))
+    deltas, quotes = tables[EventKind.BOOK_DELTAS], tables[EventKind.QUOTES]
+    rule = SequenceRule.for_venue(deltas["instrument_id"][0].split(":")[0])
+    ids = deltas["sequence"].unique(maintain_order=True)
+    last_u = int(ids[int(0.9 * len(ids))])
+    cut = deltas.filter(pl.col("sequence") <= last_u)
+    check = check_against_quotes(OrderBook(rule=rule).replay(cut), quotes)
+    tail = int((quotes["sequence"] > last_u).sum())
+    assert tail > 1000  # the bookTicker stream runs on well past the cut
+    assert check.after_depth_end == tail
+    assert check.exact > 500 and check.exact_rate == 1.0
+    assert check.verified_rate >= 0.999
+    # the quotes cut off the other way: book states after the last bookTicker are not compared either
+    q_cut = quotes.filter(pl.col("sequence") <= last_u)
+    full = check_against_quotes(OrderBook(rule=rule).replay(deltas), q_cut)
+    assert full.states < check_against_quotes(OrderBook(rule=rule).replay(deltas), quotes).states
+    assert full.state_rate >= 0.999 and full.exact_rate == 1.0 and full.after_depth_end == 0
+    # coverage is over the quotes the depth stream spans, so it does not collapse at the cut
+    assert full.coverage == pytest.approx(check.coverage, abs=0.05)
+
+
 @pytest.mark.parametrize(("folder", "stem"), [("usdm", "ethusdt"), ("spot", "ethusdt")])
 def test_deleting_a_message_is_detected_and_book_resyncs_on_next_snapshot(folder: str, stem: str) -> None:
     path = need_shared(f"binance_l2_hftbacktest/{folder}/{stem}_20240808.gz")

@@ -23,7 +23,15 @@ Both directions of the comparison are exact when done on update ids:
   the last bookTicker at or before ``u_k``.
 
 A bookTicker is *verified* when either direction compares it; the verified
-match rate is over those. ``time`` pairs each bookTicker with the last book
+match rate is over those.
+
+Both directions stop where either stream ends. A bookTicker with an id
+after the depth stream's last ``u`` is not compared: the depth stream
+stopped (the end of a capture, a disconnect), not the book, so the updates
+between that ``u`` and the quote are unknown. Likewise a book state after
+the last bookTicker's id is not compared with that stale quote.
+
+``time`` pairs each bookTicker with the last book
 state *received* at or before it -- the naive method, reported only to show
 why receive times mislead (the two streams arrive out of step).
 """
@@ -46,11 +54,14 @@ class BboCheck:
 
     Rates are fractions in ``[0, 1]`` (NaN when their denominator is 0).
     ``*_matches`` count equal best bid *and* ask prices; ``*_size_matches``
-    also require equal sizes.
+    also require equal sizes. ``after_depth_end`` counts the bookTickers
+    (among ``after_sync``) with an id after the depth stream's last message:
+    never compared.
     """
 
     quotes: int
     after_sync: int
+    after_depth_end: int
     exact: int
     exact_matches: int
     exact_size_matches: int
@@ -83,8 +94,8 @@ class BboCheck:
 
     @property
     def coverage(self) -> float:
-        """Share of bookTickers after the first sync that could be verified."""
-        return self._rate(self.verified, self.after_sync)
+        """Share of bookTickers between the first sync and the depth stream's end that could be verified."""
+        return self._rate(self.verified, self.after_sync - self.after_depth_end)
 
     @property
     def time_rate(self) -> float:
@@ -135,6 +146,11 @@ def check_against_quotes(replay: BookReplay, quotes: pl.DataFrame) -> BboCheck:
         qt = qt.clear()
     else:
         qt = qt.filter(pl.col("q_id") >= first_id)
+    # both directions stop where either stream ends (see the module docstring)
+    last_u = int(states["book_id"][-1]) if len(states) else None
+    last_q = int(qt["q_id"].max()) if len(qt) else None  # type: ignore[arg-type]
+    in_depth = qt if last_u is None else qt.filter(pl.col("q_id") <= last_u)
+    in_quotes = states if last_q is None else states.filter(pl.col("book_id") <= last_q)
     price_ok = (pl.col("bid") == pl.col("q_bid")) & (pl.col("ask") == pl.col("q_ask"))
     size_ok = price_ok & (pl.col("bid_size") == pl.col("q_bs")) & (pl.col("ask_size") == pl.col("q_as"))
 
@@ -149,14 +165,14 @@ def check_against_quotes(replay: BookReplay, quotes: pl.DataFrame) -> BboCheck:
         diffs, left_on="book_id", right_on="next_u", strategy="forward", allow_exact_matches=False
     )
     exact = (
-        qt.join_asof(st_next, left_on="q_id", right_on="book_id", strategy="backward")
+        in_depth.join_asof(st_next, left_on="q_id", right_on="book_id", strategy="backward")
         .filter(pl.col("book_id").is_not_null())
         .filter(pl.col("next_U").is_null() | (pl.col("next_U") > pl.col("q_id")))
         .with_columns(m=price_ok, ms=size_ok)
     )
     # book -> quote: each state against the last quote at or before it
     by_state = (
-        states.join_asof(qt, left_on="book_id", right_on="q_id", strategy="backward")
+        in_quotes.join_asof(qt, left_on="book_id", right_on="q_id", strategy="backward")
         .filter(pl.col("q_id").is_not_null())
         .with_columns(m=price_ok, ms=size_ok)
     )
@@ -181,6 +197,7 @@ def check_against_quotes(replay: BookReplay, quotes: pl.DataFrame) -> BboCheck:
     return BboCheck(
         quotes=len(quotes),
         after_sync=len(qt),
+        after_depth_end=len(qt) - len(in_depth),
         exact=len(exact),
         exact_matches=int(exact["m"].sum()),
         exact_size_matches=int(exact["ms"].sum()),

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.harness import Context, best_of
-from spreadlab.backtest import FeeSchedule, LegQuotes, VectorizedBacktest
+from spreadlab.backtest import LegQuotes, VectorizedBacktest
 from spreadlab.core.time import NS_PER_MINUTE
 from spreadlab.instruments import parse_symbol
+from spreadlab.instruments.fees import FeeModel, FeeRate
 from spreadlab.signals.spread import Leg, Spread, SpreadQuote
 
 N = 1_000_000
@@ -61,7 +62,12 @@ def run(ctx: Context) -> list[dict]:
     spread = Spread(
         legs=(Leg(instrument=perp, ratio=1.0), Leg(instrument=spot, ratio=-1.0)), quote=SpreadQuote.BASIS
     )
-    fees = FeeSchedule(taker={perp.id: 0.0002, spot.id: 0.0004})
+    fees = FeeModel(
+        overrides={
+            str(perp.id): FeeRate(maker=0.0002, taker=0.0002),
+            str(spot.id): FeeRate(maker=0.0004, taker=0.0004),
+        }
+    )
     bt = VectorizedBacktest(spread=spread, fees=fees, capital=1e6, delay_bars=1)
     legs = {
         perp.id: LegQuotes(bid=d["perp_bid"], ask=d["perp_ask"]),

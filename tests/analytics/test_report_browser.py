@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from spreadlab.backtest.demo import BasisDemoConfig, run_basis_demo
-from spreadlab.data.market import MarketConfig
+from spreadlab.backtest.demo import BasisDemoConfig, demo_market, run_basis_demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -19,7 +19,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 )
 def test_report_renders_three_plots_in_chromium(tmp_path: Path) -> None:
     res = run_basis_demo(
-        BasisDemoConfig(market=MarketConfig(days=1.0, seed=5), window_bars=60), out_dir=tmp_path
+        BasisDemoConfig(market=dataclasses.replace(demo_market(), days=1.0, seed=5), window_bars=60), out_dir=tmp_path
     )
     assert CHROMIUM is not None
     cmd = [

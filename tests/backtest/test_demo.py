@@ -9,13 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from spreadlab.backtest.demo import BasisDemoConfig, run_basis_demo
-from spreadlab.data.market import MarketConfig
+from spreadlab.backtest.demo import BasisDemoConfig, demo_market, run_basis_demo
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
-    cfg = BasisDemoConfig(market=MarketConfig(days=1.5, seed=11), window_bars=120)
+    cfg = BasisDemoConfig(market=dataclasses.replace(demo_market(), days=1.5, seed=11), window_bars=120)
     return run_basis_demo(cfg, out_dir=tmp_path_factory.mktemp("demo"))
 
 
@@ -28,6 +27,7 @@ def test_outputs_and_pnl_split(demo_run) -> None:
     assert m.periods_per_year == pytest.approx(365.25 * 24 * 60)  # 1-minute bars
     trades = pl.read_parquet(res.trades_path)
     assert {"time", "instrument_id", "side", "qty", "price", "fee_usd", "event"} <= set(trades.columns)
+    assert trades.height > 0
     # every trade pays the ask when buying and receives the bid when selling: fees are positive
     assert (trades["fee_usd"] > 0).all()
     # entries and exits come in perp/spot pairs on the same bar

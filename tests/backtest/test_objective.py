@@ -7,21 +7,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spreadlab.backtest.demo import BasisDemoConfig, run_basis_demo
+from spreadlab.backtest.demo import BasisDemoConfig, demo_market, run_basis_demo
 from spreadlab.backtest.objective import BandObjective, Objective, SpreadData
-from spreadlab.backtest.vectorized import FeeSchedule, LegQuotes
-from spreadlab.data.market import MarketConfig, build_market
+from spreadlab.backtest.vectorized import LegQuotes
+from spreadlab.data.market import build_market
 from spreadlab.errors import ValidationError
+from spreadlab.instruments.fees import FeeModel
 
 
 @pytest.fixture(scope="module")
 def market():  # type: ignore[no-untyped-def]
-    return build_market(MarketConfig())
+    return build_market(demo_market())
 
 
 def _objective(market) -> BandObjective:  # type: ignore[no-untyped-def]
-    fees = FeeSchedule(taker={market.perp.id: 0.0002, market.spot.id: 0.0004})
-    return BandObjective(data=SpreadData.basis(market), fees=fees)
+    return BandObjective(data=SpreadData.basis(market), fees=FeeModel.default())  # the demo's venue rates
 
 
 def test_band_objective_reproduces_the_demo(market, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

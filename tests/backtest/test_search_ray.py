@@ -8,8 +8,8 @@ import pytest
 from spreadlab.backtest.executors import LocalExecutor, RayExecutor
 from spreadlab.backtest.objective import BandObjective, SpreadData
 from spreadlab.backtest.search import FloatRange, GridSampler, IntRange, TPESampler, search
-from spreadlab.backtest.vectorized import FeeSchedule
 from spreadlab.data.market import MarketConfig, build_market
+from spreadlab.instruments.fees import FeeModel, FeeRate
 from spreadlab.testing.objectives import QuadraticObjective
 
 pytest.importorskip("ray", reason="the Ray executor needs the 'opt' extra")
@@ -20,7 +20,12 @@ def test_ray_sweep_of_the_vectorised_backtest_matches_the_local_executor() -> No
     market = build_market(MarketConfig(days=2.0, seed=11))
     obj = BandObjective(
         data=SpreadData.basis(market),
-        fees=FeeSchedule(taker={market.perp.id: 0.0002, market.spot.id: 0.0004}),
+        fees=FeeModel(
+            overrides={
+                str(market.perp.id): FeeRate(maker=0.0002, taker=0.0002),
+                str(market.spot.id): FeeRate(maker=0.0004, taker=0.0004),
+            }
+        ),
     )
     space = {
         "window": IntRange(low=60, high=600, step=60),  # 10

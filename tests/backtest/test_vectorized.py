@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spreadlab.backtest import FeeSchedule, LegQuotes, VectorizedBacktest
+from spreadlab.backtest import LegQuotes, VectorizedBacktest
 from spreadlab.core.time import NS_PER_HOUR
 from spreadlab.errors import ValidationError
 from spreadlab.instruments import parse_symbol
+from spreadlab.instruments.fees import FeeModel
 from spreadlab.signals.spread import Leg, Spread, SpreadQuote
 
 PERP = parse_symbol("BINANCE_USDM", "BTCUSDT")
@@ -19,7 +20,7 @@ COINM = parse_symbol("BINANCE_COINM", "BTCUSD_PERP")
 BASIS = Spread(
     legs=(Leg(instrument=PERP, ratio=1.0), Leg(instrument=SPOT, ratio=-1.0)), quote=SpreadQuote.BASIS
 )
-FEES = FeeSchedule(taker={PERP.id: 0.0005, SPOT.id: 0.001})
+FEES = FeeModel.default()  # Binance USDⓈ-M VIP 0 taker 0.05%, spot 0.10%
 
 
 def test_hand_worked_round_trip_with_funding() -> None:
@@ -80,7 +81,7 @@ def test_inverse_leg_settles_in_coin_converted_at_mid() -> None:
         ),
         SPOT.id: LegQuotes(bid=np.full(3, 50_000.0), ask=np.full(3, 50_000.0)),
     }
-    res = VectorizedBacktest(spread=spread, fees=FeeSchedule(default_taker=0.0), delay_bars=0).run(
+    res = VectorizedBacktest(spread=spread, fees=FeeModel.zero(), delay_bars=0).run(
         ts_ns=ts, legs=legs, target_units=np.array([1.0, 1.0, 1.0])
     )
     # one COIN-M contract = 100 USD: 100 * (1/50,000 - 1/55,000) BTC, worth that times 55,000 USD

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from spreadlab.core.enums import Settlement
 from spreadlab.errors import ValidationError
+from spreadlab.instruments.fees import FeeModel, InstrumentClass
 from spreadlab.pricing.black76 import black76
 from spreadlab.pricing.carry import (
     Compounding,
@@ -22,13 +23,15 @@ from spreadlab.pricing.carry import (
     perp_premium,
 )
 from spreadlab.pricing.forwards import (
-    DERIBIT_OPTION_TAKER,
-    OptionFeeSchedule,
     box_spread,
     parity_edges,
     parity_forward,
     parity_forward_band,
 )
+
+DERIBIT = FeeModel.default().class_rate(
+    "DERIBIT", InstrumentClass.OPTION
+)  # 0.03% of the underlying, cap 12.5%
 
 
 @settings(max_examples=200, deadline=None)
@@ -57,14 +60,14 @@ def test_band_orders_and_fee_widening_hand_worked() -> None:
     assert float(band.bid) == pytest.approx(90_000 / (1 - 0.039))
     assert float(band.ask) == pytest.approx(90_000 / (1 - 0.042))
     net = parity_forward_band(0.05, 0.052, 0.01, 0.011, strike=90_000.0, expiry_years=0.1,
-                              settlement=Settlement.INVERSE, fees=DERIBIT_OPTION_TAKER)  # fmt: skip
+                              settlement=Settlement.INVERSE, fees=DERIBIT)  # fmt: skip
     # fees: min(0.0003, 12.5% of premium) per leg: 0.0003 on both calls and puts here
     assert float(net.bid) == pytest.approx(90_000 / (1 - (0.05 - 0.0003 - 0.011 - 0.0003)))
     assert float(net.ask) == pytest.approx(90_000 / (1 - (0.052 + 0.0003 - 0.01 + 0.0003)))
     # a cheap put: the cap binds (12.5% of 0.0008 = 0.0001)
-    assert float(DERIBIT_OPTION_TAKER.fee(0.0008, 1.0)) == pytest.approx(0.0001)
-    assert float(OptionFeeSchedule(rate_of_underlying=0.0003, cap_of_premium=0.125).fee(
-        50.0, 3000.0, settlement=Settlement.LINEAR)) == pytest.approx(0.9)  # fmt: skip
+    assert float(DERIBIT.option_fee(0.0008, 1.0)[()]) == pytest.approx(0.0001)
+    # a linear option at 50 USD with the forward at 3,000: 0.03% of 3,000 = 0.9 USD (cap 6.25 USD)
+    assert float(DERIBIT.option_fee(50.0, 3000.0)[()]) == pytest.approx(0.9)
     edges = parity_edges(band, 94_000.0, 94_100.0)
     assert float(edges.conversion) == pytest.approx(float(band.bid) - 94_100.0)
     assert float(edges.reversal) == pytest.approx(94_000.0 - float(band.ask))

@@ -55,9 +55,10 @@ import polars as pl
 import pytest
 from tests.conftest import need_shared
 
-from spreadlab.backtest import FeeSchedule, LegQuotes, VectorizedBacktest
+from spreadlab.backtest import LegQuotes, VectorizedBacktest
 from spreadlab.core.time import NS_PER_DAY
 from spreadlab.instruments import parse_symbol
+from spreadlab.instruments.fees import FeeModel
 from spreadlab.signals.base import SignalFrame, SignalModel
 from spreadlab.signals.cv import PurgedKFold, walk_forward
 from spreadlab.signals.features import funding_features, spread_features, to_signal_frame
@@ -79,7 +80,7 @@ class Case:
     ts: np.ndarray
     p1: np.ndarray
     p2: np.ndarray
-    fees: FeeSchedule
+    fees: FeeModel
     half_spread: float
     funding: dict
     table: pl.DataFrame
@@ -110,7 +111,7 @@ def _daily_basis() -> Case:
         ts=ts,
         p1=p1,
         p2=p2,
-        fees=FeeSchedule(taker={P.id: 0.0005, S.id: 0.001}),
+        fees=FeeModel.default(),  # Binance USDⓈ-M 0.05%, spot 0.10% taker
         half_spread=0.5e-4,
         funding={P.id: (fts, frates)},
         table=feats,
@@ -142,7 +143,7 @@ def _cross_venue() -> Case:
         ts=ts,
         p1=p1,
         p2=p2,
-        fees=FeeSchedule(taker={A.id: 0.0005, B.id: 0.00055}),
+        fees=FeeModel.default(),  # Binance USDⓈ-M 0.05%, Bybit linear 0.055% taker
         half_spread=0.05e-4,
         funding={},
         table=feats,

@@ -12,8 +12,8 @@ from spreadlab.core.time import NS_PER_DAY
 from spreadlab.data.orderbook import OrderBook
 from spreadlab.errors import ValidationError
 from spreadlab.instruments import parse_symbol
+from spreadlab.instruments.fees import FeeModel
 from spreadlab.pricing.black76 import black76
-from spreadlab.signals.costs import FeeModel
 from spreadlab.signals.spread import Leg, LegMarket, PriceSource, Spread, SpreadQuote
 
 PERP = parse_symbol("BINANCE_USDM", "BTCUSDT")

@@ -1,5 +1,5 @@
 """Backtests: the vectorised research backtest (and, later, the event-driven runner)."""
 
-from spreadlab.backtest.vectorized import FeeSchedule, LegQuotes, VectorizedBacktest, VectorizedResult
+from spreadlab.backtest.vectorized import LegQuotes, VectorizedBacktest, VectorizedResult
 
-__all__ = ["FeeSchedule", "LegQuotes", "VectorizedBacktest", "VectorizedResult"]
+__all__ = ["LegQuotes", "VectorizedBacktest", "VectorizedResult"]

@@ -25,20 +25,33 @@ import polars as pl
 
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.analytics.report import ReportData, write_report
-from spreadlab.backtest.vectorized import FeeSchedule, LegQuotes, VectorizedBacktest, VectorizedResult
+from spreadlab.backtest.vectorized import LegQuotes, VectorizedBacktest, VectorizedResult
+from spreadlab.core.enums import Liquidity
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import ns_to_iso
 from spreadlab.core.validate import require_non_negative, require_positive
 from spreadlab.data.market import MarketConfig, SimulatedMarket, build_market
+from spreadlab.data.market.config import PerpConfig
 from spreadlab.errors import DataError, ValidationError
+from spreadlab.instruments.fees import FeeModel
 from spreadlab.kernels.rolling import rolling_mean_std
 from spreadlab.signals.base import SignalFrame
 from spreadlab.signals.rules import RuleEvent, ThresholdRule, ZScoreBands
 from spreadlab.signals.spread import Leg, Spread, SpreadQuote
 
-__all__ = ["BasisDemoConfig", "DemoResult", "run_basis_demo"]
+__all__ = ["BasisDemoConfig", "DemoResult", "demo_market", "run_basis_demo"]
 
 Progress = Callable[[str, float], None]
+
+
+def demo_market() -> MarketConfig:
+    """Return the demo's market: the built-in market with premium bursts of 30-90 bp.
+
+    The default market's bursts (8-30 bp) never cover a basis round trip at
+    the venue's base-tier taker rates (perpetual 0.05% + spot 0.10%, in and
+    out: 30 bp plus half-spreads), so the demo injects larger ones.
+    """
+    return MarketConfig(perp=PerpConfig(burst_size_bp=(30.0, 90.0)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +61,7 @@ class BasisDemoConfig:
     Parameters
     ----------
     market
-        The built-in market to generate.
+        The built-in market to generate (default :func:`demo_market`).
     window_bars
         Trailing window of the rolling z-score, in bars.
     entry_z, exit_z, stop_z, max_hold_bars
@@ -57,15 +70,17 @@ class BasisDemoConfig:
         Coins per leg per unit of position (long 1 perp / short 1 spot).
     capital
         USD capital the returns are measured on.
-    perp_taker, spot_taker
-        Taker fee rates (fraction of notional).
+    fees
+        The fee model; both legs pay its taker rates (default
+        :meth:`FeeModel.default`: the simulated venue charges Binance's base
+        tier, perpetual 0.05%, spot 0.10%).
     min_edge_multiple
         Enter only if |basis - rolling mean| >= this multiple of the round-trip cost.
     delay_bars
         Bars between decision and execution.
     """
 
-    market: MarketConfig = field(default_factory=MarketConfig)
+    market: MarketConfig = field(default_factory=demo_market)
     window_bars: int = 240
     entry_z: float = 2.0
     exit_z: float = 0.0
@@ -73,8 +88,7 @@ class BasisDemoConfig:
     max_hold_bars: int = 0
     units: float = 1.0
     capital: float = 100_000.0
-    perp_taker: float = 0.0002
-    spot_taker: float = 0.0004
+    fees: FeeModel = field(default_factory=FeeModel.default)
     min_edge_multiple: float = 1.0
     delay_bars: int = 1
 
@@ -86,8 +100,8 @@ class BasisDemoConfig:
         )
         require_positive("units", self.units)
         require_positive("capital", self.capital)
-        require_non_negative("perp_taker", self.perp_taker)
-        require_non_negative("spot_taker", self.spot_taker)
+        if not isinstance(self.fees, FeeModel):
+            raise ValidationError(f"fees={self.fees!r} must be a FeeModel")
         require_non_negative("min_edge_multiple", self.min_edge_multiple)
         if self.delay_bars < 1:
             raise ValidationError(f"delay_bars={self.delay_bars} must be >= 1 (no look-ahead)")
@@ -178,15 +192,15 @@ def run_basis_demo(
     fitted = model.fit(SignalFrame(ts=ts[: w - 1], columns={"spread": basis[: w - 1]}))
     live = SignalFrame(ts=ts[w - 1 :], columns={"spread": basis[w - 1 :]})
     mean, std = rolling_mean_std(np.ascontiguousarray(basis), w, w, 1)
-    cost = (buy_at - sell_at) + 2.0 * (config.perp_taker + config.spot_taker) * (1.0 + basis)
+    taker = config.fees.rate(perp, Liquidity.TAKER) + config.fees.rate(spot, Liquidity.TAKER)
+    cost = (buy_at - sell_at) + 2.0 * taker * (1.0 + basis)
     edge_ok = np.abs(basis - mean) >= config.min_edge_multiple * cost
     out_rule = fitted.apply(live, allow=edge_ok[w - 1 :])
     state = np.concatenate((np.zeros(w - 1), out_rule.state))
     events = np.concatenate((np.zeros(w - 1, dtype=np.int64), out_rule.events))
     funding = market.funding.filter(pl.col("instrument_id") == str(perp.id))
-    fees = FeeSchedule(taker={perp.id: config.perp_taker, spot.id: config.spot_taker})
     result = VectorizedBacktest(
-        spread=spread, fees=fees, capital=config.capital, delay_bars=config.delay_bars
+        spread=spread, fees=config.fees, capital=config.capital, delay_bars=config.delay_bars
     ).run(
         ts_ns=ts,
         legs={

@@ -27,11 +27,13 @@ import numpy as np
 import polars as pl
 
 from spreadlab._typing import FloatArray, IntArray
-from spreadlab.backtest.vectorized import FeeSchedule, LegQuotes, VectorizedBacktest, VectorizedResult
+from spreadlab.backtest.vectorized import LegQuotes, VectorizedBacktest, VectorizedResult
+from spreadlab.core.enums import Liquidity
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.validate import require_non_negative, require_positive
 from spreadlab.data.market import SimulatedMarket
 from spreadlab.errors import DataError, ValidationError
+from spreadlab.instruments.fees import FeeModel
 from spreadlab.kernels.rolling import rolling_mean_std
 from spreadlab.signals.base import SignalFrame
 from spreadlab.signals.rules import ThresholdRule, ZScoreBands
@@ -177,7 +179,7 @@ class BandObjective:
         Values of the band parameters a parameter set does not give
         (``window``, ``entry_z``, ``exit_z``, ``stop_z``, ``min_edge_multiple``).
     fees
-        Taker fee rates.
+        The fee model; taker rates are charged (default :meth:`FeeModel.default`, the venues' base tiers).
     units, capital, delay_bars
         Position size per leg unit, capital for returns, decision-to-fill delay (>= 1).
     """
@@ -188,7 +190,7 @@ class BandObjective:
             "window": 240, "entry_z": 2.0, "exit_z": 0.0, "stop_z": math.inf, "min_edge_multiple": 1.0,
         }
     )  # fmt: skip
-    fees: FeeSchedule = field(default_factory=FeeSchedule)
+    fees: FeeModel = field(default_factory=FeeModel.default)
     units: float = 1.0
     capital: float = 100_000.0
     delay_bars: int = 1
@@ -252,7 +254,7 @@ class BandObjective:
         full = np.concatenate((head, value))
         mean, _ = rolling_mean_std(np.ascontiguousarray(full), w, w, 1)
         mean = mean[head.size :]
-        fee = sum(self.fees.taker_for(leg.instrument.id) for leg in self.data.spread.legs)
+        fee = sum(self.fees.rate(leg.instrument, Liquidity.TAKER) for leg in self.data.spread.legs)
         cost = (buy_at - sell_at) + 2.0 * fee * np.abs(1.0 + value)
         allow = np.abs(value - mean) >= p["min_edge_multiple"] * cost
         rule = ThresholdRule(entry_z=p["entry_z"], exit_z=p["exit_z"], stop_z=p["stop_z"])

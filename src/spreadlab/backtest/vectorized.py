@@ -4,7 +4,8 @@ Inputs are aligned on one bar grid: each leg's bid and ask (the executable
 touch), the funding rates paid at the leg's funding times, and the target
 spread position per bar. Decisions taken on bar t's data execute at bar
 ``t + delay_bars`` (default 1: no look-ahead). Buys pay the ask and sells
-receive the bid; taker fees are charged on traded notional; funding is paid on
+receive the bid; fees come from the :class:`~spreadlab.instruments.fees.FeeModel`
+(taker rates by default: the fills cross the touch); funding is paid on
 the position held over each funding time; inverse legs settle in coin and are
 converted to USD at the leg's mid. The per-bar loop is the numba kernel
 :func:`spreadlab.kernels.backtest.run_legs`.
@@ -23,31 +24,16 @@ import polars as pl
 
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.analytics.metrics import Metrics, compute_metrics
+from spreadlab.core.enums import Liquidity
 from spreadlab.core.ids import InstrumentId
-from spreadlab.core.validate import require_non_negative, require_positive
+from spreadlab.core.validate import require_positive
 from spreadlab.errors import ValidationError
 from spreadlab.instruments.base import Perpetual
+from spreadlab.instruments.fees import FeeModel
 from spreadlab.kernels.backtest import run_legs
 from spreadlab.signals.spread import Spread
 
-__all__ = ["FeeSchedule", "LegQuotes", "VectorizedBacktest", "VectorizedResult"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FeeSchedule:
-    """Taker fee rate per instrument (fraction of notional), with a default."""
-
-    default_taker: float = 0.0005
-    taker: Mapping[InstrumentId, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        require_non_negative("default_taker", self.default_taker)
-        for iid, fee in self.taker.items():
-            require_non_negative(f"taker[{iid}]", fee)
-
-    def taker_for(self, iid: InstrumentId) -> float:
-        """The taker fee rate of ``iid``."""
-        return float(self.taker.get(iid, self.default_taker))
+__all__ = ["LegQuotes", "VectorizedBacktest", "VectorizedResult"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,7 +76,9 @@ class VectorizedBacktest:
     spread
         The spread traded; leg quantities are ``units * leg.ratio``.
     fees
-        Taker fees per instrument.
+        The fee model (default :meth:`FeeModel.default`: each venue's base tier).
+    liquidity
+        Which rate the fills pay: ``TAKER`` (default; fills at the touch take liquidity).
     capital
         Capital in USD that returns are measured on.
     delay_bars
@@ -98,12 +86,17 @@ class VectorizedBacktest:
     """
 
     spread: Spread
-    fees: FeeSchedule = field(default_factory=FeeSchedule)
+    fees: FeeModel = field(default_factory=FeeModel.default)
+    liquidity: Liquidity = Liquidity.TAKER
     capital: float = 100_000.0
     delay_bars: int = 1
 
     def __post_init__(self) -> None:
         require_positive("capital", self.capital)
+        if not isinstance(self.fees, FeeModel):
+            raise ValidationError(f"fees={self.fees!r} must be a FeeModel")
+        if not isinstance(self.liquidity, Liquidity):
+            raise ValidationError(f"liquidity={self.liquidity!r} must be a Liquidity")
         if self.delay_bars < 0:
             raise ValidationError(f"delay_bars={self.delay_bars} must be >= 0")
 
@@ -174,7 +167,7 @@ class VectorizedBacktest:
             delayed[self.delay_bars :] = target[: n - self.delay_bars]
         ratio = np.array([leg.ratio for leg in spread_legs])
         mult = np.array([leg.instrument.multiplier for leg in spread_legs])
-        fee = np.array([self.fees.taker_for(leg.instrument.id) for leg in spread_legs])
+        fee = self.fees.arrays([leg.instrument for leg in spread_legs]).rate(self.liquidity)
         pos, conv, cross, fees, fund, traded = run_legs(
             delayed, bid, ask, mid, ratio, mult, inverse, fee, rate, fx
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum, StrEnum
 
-__all__ = ["DayCount", "OptionKind", "OrderType", "Settlement", "Side", "TimeInForce", "Venue"]
+__all__ = ["DayCount", "Liquidity", "OptionKind", "OrderType", "Settlement", "Side", "TimeInForce", "Venue"]
 
 
 class Side(Enum):
@@ -40,6 +40,13 @@ class Settlement(StrEnum):
 
     LINEAR = "linear"
     INVERSE = "inverse"
+
+
+class Liquidity(StrEnum):
+    """Whether a fill adds liquidity (MAKER: a resting order) or takes it (TAKER: a crossing order)."""
+
+    MAKER = "maker"
+    TAKER = "taker"
 
 
 class OrderType(StrEnum):

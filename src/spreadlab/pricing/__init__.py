@@ -24,10 +24,8 @@ from spreadlab.pricing.carry import (
 )
 from spreadlab.pricing.chain import OptionChain, chain_parity, option_chain
 from spreadlab.pricing.forwards import (
-    DERIBIT_OPTION_TAKER,
     BoxSpread,
     ForwardBand,
-    OptionFeeSchedule,
     ParityEdges,
     box_spread,
     parity_edges,
@@ -46,7 +44,6 @@ from spreadlab.pricing.surface import (
 from spreadlab.pricing.svi import SVI, SVIFit, SVIParams
 
 __all__ = [
-    "DERIBIT_OPTION_TAKER",
     "SVI",
     "BoxSpread",
     "CalendarCheck",
@@ -56,7 +53,6 @@ __all__ = [
     "IVStatus",
     "ImpliedVols",
     "OptionChain",
-    "OptionFeeSchedule",
     "ParityEdges",
     "SVIFit",
     "SVIParams",

@@ -41,18 +41,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from spreadlab.core.enums import Settlement
+from spreadlab.core.enums import Liquidity, Settlement, Venue
 from spreadlab.core.validate import require_finite
 from spreadlab.errors import InsufficientDataError, ValidationError
+from spreadlab.instruments.fees import FeeModel, FeeRate, InstrumentClass
 from spreadlab.kernels import iv as _iv
 from spreadlab.pricing._inputs import as_settlement
 from spreadlab.pricing.black76 import black76_greeks
-from spreadlab.pricing.forwards import (
-    DERIBIT_OPTION_TAKER,
-    OptionFeeSchedule,
-    parity_edges,
-    parity_forward_band,
-)
+from spreadlab.pricing.forwards import parity_edges, parity_forward_band
 from spreadlab.pricing.iv import IVStatus
 from spreadlab.pricing.surface import CalendarCheck, calendar_arbitrage, slice_features
 from spreadlab.pricing.svi import SVI, SVIFit
@@ -136,7 +132,18 @@ def _normalise(quotes: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(group.alias("group"))
 
 
-def _parity(df: pl.DataFrame, st: Settlement, rate: float, fees: OptionFeeSchedule) -> pl.DataFrame:
+def _option_rate(fees: FeeRate | None, st: Settlement) -> FeeRate:
+    if fees is None:
+        return FeeModel.default().class_rate(Venue.DERIBIT.value, InstrumentClass.OPTION, st)
+    if not isinstance(fees, FeeRate):
+        raise ValidationError(f"fees={fees!r} must be a FeeRate or None")
+    return fees
+
+
+def _parity(
+    df: pl.DataFrame, st: Settlement, rate: float, fees: FeeRate | None, liquidity: Liquidity
+) -> pl.DataFrame:
+    fee_rate = _option_rate(fees, st)
     keys = ["underlying", "group", "strike"]
     calls = df.filter(pl.col("kind") == "call").group_by(keys).agg(
         pl.col("bid").first().alias("call_bid"), pl.col("ask").first().alias("call_ask"),
@@ -163,7 +170,7 @@ def _parity(df: pl.DataFrame, st: Settlement, rate: float, fees: OptionFeeSchedu
     quotes = (arr["call_bid"], arr["call_ask"], arr["put_bid"], arr["put_ask"])
     gross = parity_forward_band(*quotes, **common)  # type: ignore[arg-type]
     fwd_fee = np.where(np.isfinite(arr["forward"]), arr["forward"], arr["strike"])
-    net = parity_forward_band(*quotes, **common, fees=fees, forward_for_fees=fwd_fee)  # type: ignore[arg-type]
+    net = parity_forward_band(*quotes, **common, fees=fee_rate, liquidity=liquidity, forward_for_fees=fwd_fee)  # type: ignore[arg-type]
     fut = arr["future"]
     e_gross = parity_edges(gross, fut, fut)
     e_net = parity_edges(net, fut, fut)
@@ -202,7 +209,8 @@ def chain_parity(
     *,
     settlement: Settlement = Settlement.INVERSE,
     rate: float = 0.0,
-    fees: OptionFeeSchedule = DERIBIT_OPTION_TAKER,
+    fees: FeeRate | None = None,
+    liquidity: Liquidity = Liquidity.TAKER,
 ) -> pl.DataFrame:
     """Return only the per-strike parity table of :func:`option_chain` (no IVs or fits; fast).
 
@@ -212,7 +220,8 @@ def chain_parity(
     inside_net`` (edges in quote currency per unit of underlying; null where
     there is no listed future).
     """
-    return _parity(_normalise(quotes), as_settlement(settlement), require_finite("rate", rate), fees)
+    st = as_settlement(settlement)
+    return _parity(_normalise(quotes), st, require_finite("rate", rate), fees, liquidity)
 
 
 def option_chain(
@@ -220,7 +229,8 @@ def option_chain(
     *,
     settlement: Settlement = Settlement.INVERSE,
     rate: float = 0.0,
-    fees: OptionFeeSchedule = DERIBIT_OPTION_TAKER,
+    fees: FeeRate | None = None,
+    liquidity: Liquidity = Liquidity.TAKER,
     svi: SVI | None = None,
 ) -> OptionChain:
     """Build the chain view of one snapshot of option quotes (columns in the module docstring).
@@ -234,7 +244,11 @@ def option_chain(
     rate
         Continuously compounded rate of the premium currency.
     fees
-        Per-leg option fee schedule for the fee-net parity band.
+        Per-leg option fee rate for the fee-net parity band; ``None`` takes
+        Deribit's from :meth:`FeeModel.default` (coin options 0.03% of the
+        underlying, USDC-linear options taker 0.05%, both capped at 12.5% of the premium).
+    liquidity
+        Maker or taker rate of ``fees``.
     svi
         SVI fit specification (default ``SVI()``).
     """
@@ -242,7 +256,7 @@ def option_chain(
     r = require_finite("rate", rate)
     spec = svi if svi is not None else SVI()
     df = _normalise(quotes)
-    parity = _parity(df, st, r, fees)
+    parity = _parity(df, st, r, fees, liquidity)
     # forward per option: the given one, else the expiry's parity mid (median over strikes), else the future
     mids = parity.group_by("underlying", "group").agg(
         ((pl.col("fwd_bid") + pl.col("fwd_ask")) / 2).median().alias("_parity_mid")

@@ -26,8 +26,9 @@ A *box* at strikes ``K1 < K2`` (long call spread + long put spread) pays
 USD at ``ln((K2 - K1) / ask_usd) / T``; selling at the bid borrows at
 ``ln((K2 - K1) / bid_usd) / T``; coin premiums convert at the spot index.
 
-Deribit's option taker fee is ``0.0003`` of the underlying per option, capped
-at ``12.5%`` of the option's premium (:data:`DERIBIT_OPTION_TAKER`).
+Fees come from the one fee model, :class:`spreadlab.instruments.fees.FeeModel`:
+a :class:`~spreadlab.instruments.fees.FeeRate` charges ``min(r * U, cap * premium)``
+per leg (Deribit: ``r = 0.0003`` of the underlying, ``cap = 12.5%`` of the premium).
 """
 
 from __future__ import annotations
@@ -38,52 +39,20 @@ import numpy as np
 import numpy.typing as npt
 
 from spreadlab._typing import BoolArray, FloatArray
-from spreadlab.core.enums import Settlement
-from spreadlab.core.validate import require_in_range
+from spreadlab.core.enums import Liquidity, Settlement
 from spreadlab.errors import ValidationError
+from spreadlab.instruments.fees import FeeRate
 from spreadlab.pricing._inputs import as_settlement, broadcast_fields
 
 __all__ = [
-    "DERIBIT_OPTION_TAKER",
     "BoxSpread",
     "ForwardBand",
-    "OptionFeeSchedule",
     "ParityEdges",
     "box_spread",
     "parity_edges",
     "parity_forward",
     "parity_forward_band",
 ]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OptionFeeSchedule:
-    """Option trading fee per leg: ``min(rate_of_underlying * U, cap_of_premium * premium)``.
-
-    ``U`` is one unit of underlying in the premium currency: 1 coin for a
-    coin-settled option, the forward for a linear one.
-    """
-
-    rate_of_underlying: float
-    cap_of_premium: float
-
-    def __post_init__(self) -> None:
-        require_in_range("rate_of_underlying", self.rate_of_underlying, 0.0, 0.1)
-        require_in_range("cap_of_premium", self.cap_of_premium, 0.0, 1.0)
-
-    def fee(
-        self, premium: npt.ArrayLike, forward: npt.ArrayLike, *, settlement: Settlement = Settlement.INVERSE
-    ) -> FloatArray:
-        """Return the fee of each option leg in premium currency (NaN premium gives NaN)."""
-        st = as_settlement(settlement)
-        p = np.asarray(premium, dtype=np.float64)
-        unit = np.ones_like(p) if st is Settlement.INVERSE else np.asarray(forward, dtype=np.float64)
-        out: FloatArray = np.minimum(self.rate_of_underlying * unit, self.cap_of_premium * p)
-        return out
-
-
-DERIBIT_OPTION_TAKER = OptionFeeSchedule(rate_of_underlying=0.0003, cap_of_premium=0.125)
-"""Deribit BTC/ETH option taker fee: 0.03% of the underlying, capped at 12.5% of the premium."""
 
 
 def _fwd(diff: FloatArray, k: FloatArray, growth: FloatArray, coin: bool) -> FloatArray:
@@ -183,7 +152,8 @@ def parity_forward_band(
     expiry_years: npt.ArrayLike,
     settlement: Settlement,
     rate: npt.ArrayLike = 0.0,
-    fees: OptionFeeSchedule | None = None,
+    fees: FeeRate | None = None,
+    liquidity: Liquidity = Liquidity.TAKER,
     forward_for_fees: npt.ArrayLike | None = None,
 ) -> ForwardBand:
     """Return the executable synthetic-forward band at each strike, optionally net of option fees.
@@ -195,7 +165,10 @@ def parity_forward_band(
     strike, expiry_years, settlement, rate
         As in :func:`parity_forward`.
     fees
-        Per-leg fee schedule (e.g. :data:`DERIBIT_OPTION_TAKER`); the band is widened by it.
+        Per-leg option fee rate (e.g. ``FeeModel.default().class_rate("DERIBIT",
+        InstrumentClass.OPTION)``); the band is widened by it.
+    liquidity
+        Maker or taker rate of ``fees``.
     forward_for_fees
         Forward used for linear fees (one unit of underlying); defaults to the strike.
 
@@ -227,8 +200,8 @@ def parity_forward_band(
             if forward_for_fees is None
             else np.broadcast_to(np.asarray(forward_for_fees, float), shape).ravel()
         )
-        fcb, fca = fees.fee(cb, fwd, settlement=st), fees.fee(ca, fwd, settlement=st)
-        fpb, fpa = fees.fee(pb, fwd, settlement=st), fees.fee(pa, fwd, settlement=st)
+        unit = np.ones_like(cb) if st is Settlement.INVERSE else fwd
+        fcb, fca, fpb, fpa = (fees.option_fee(x, unit, liquidity=liquidity) for x in (cb, ca, pb, pa))
     else:
         fcb = fca = fpb = fpa = np.zeros_like(cb)
     growth = np.exp(a["rate"] * t)

@@ -32,7 +32,7 @@ on the other) in USD::
     cost = sum over legs and both sides of  |vwap - mid| * units * usd_per_unit  +  fees
 
 split into the half-spread part (touch vs mid), the impact part (vwap vs
-touch) and the fees of a :class:`~spreadlab.signals.costs.FeeModel`.
+touch) and the fees of a :class:`~spreadlab.instruments.fees.FeeModel`.
 """
 
 from __future__ import annotations
@@ -45,14 +45,14 @@ from enum import StrEnum
 import numpy as np
 
 from spreadlab._typing import FloatArray, IntArray
-from spreadlab.core.enums import Side
+from spreadlab.core.enums import Liquidity, Side
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.validate import require_finite, require_non_negative, require_positive
 from spreadlab.data.orderbook import OrderBook
 from spreadlab.errors import ValidationError
 from spreadlab.instruments.base import Future, Instrument, Option
+from spreadlab.instruments.fees import FeeModel
 from spreadlab.pricing.iv import implied_vol
-from spreadlab.signals.costs import FeeModel, Liquidity
 
 __all__ = [
     "Leg",
@@ -340,7 +340,7 @@ class Spread:
         Examples
         --------
         >>> from spreadlab.instruments import parse_symbol
-        >>> from spreadlab.signals.costs import FeeModel
+        >>> from spreadlab.instruments.fees import FeeModel
         >>> perp = parse_symbol("BINANCE_USDM", "BTCUSDT")
         >>> spot = parse_symbol("BINANCE", "BTCUSDT")
         >>> s = Spread(legs=(Leg(instrument=perp, ratio=1.0), Leg(instrument=spot, ratio=-1.0)))

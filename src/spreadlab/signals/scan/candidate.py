@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from spreadlab._typing import FloatArray
-from spreadlab.core.enums import Side
+from spreadlab.core.enums import Liquidity, Side
 from spreadlab.core.ids import InstrumentId
 from spreadlab.errors import SpreadlabError
-from spreadlab.signals.costs import FeeModel, Liquidity, instrument_class
+from spreadlab.instruments.fees import FeeModel, instrument_class
 from spreadlab.signals.scan.config import ScanKind
 from spreadlab.signals.spread import LegMarket, Spread
 from spreadlab.signals.stationarity import half_life

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from spreadlab.core.enums import Liquidity
 from spreadlab.core.time import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE
 from spreadlab.core.validate import require_in_range, require_non_negative, require_positive
 from spreadlab.errors import ValidationError
-from spreadlab.signals.costs import FeeModel, Liquidity
+from spreadlab.instruments.fees import FeeModel
 
 __all__ = ["ScanConfig", "ScanKind", "parse_kinds"]
 

@@ -19,7 +19,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 )
 def test_report_renders_three_plots_in_chromium(tmp_path: Path) -> None:
     res = run_basis_demo(
-        BasisDemoConfig(market=dataclasses.replace(demo_market(), days=1.0, seed=5), window_bars=60), out_dir=tmp_path
+        BasisDemoConfig(market=dataclasses.replace(demo_market(), days=1.0, seed=5), window_bars=60),
+        out_dir=tmp_path,
     )
     assert CHROMIUM is not None
     cmd = [

@@ -29,6 +29,7 @@ EXPECTED = [
     "Clock",
     "CombinatorialPurgedKFold",
     "ConfigError",
+    "ContractKind",
     "ConvergenceError",
     "DataError",
     "DislocationKind",

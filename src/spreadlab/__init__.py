@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "Side": "spreadlab.core",
     "OptionKind": "spreadlab.core",
     "Settlement": "spreadlab.core",
+    "ContractKind": "spreadlab.core.enums",
     "OrderType": "spreadlab.core",
     "TimeInForce": "spreadlab.core",
     "Venue": "spreadlab.core",

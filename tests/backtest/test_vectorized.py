@@ -134,3 +134,41 @@ def test_bad_inputs_name_the_leg_and_bar() -> None:
         )
     with pytest.raises(ValidationError, match="no quotes for BINANCE:BTCUSDT"):
         bt.run(ts_ns=ts, legs={PERP.id: good}, target_units=np.zeros(3))
+
+
+def test_option_leg_converges_in_coin_and_converts_at_the_underlying() -> None:
+    # long 1 Deribit BTC call (premium in BTC), short 0.5 BTC of the USDT perpetual; no delay
+    call = parse_symbol("DERIBIT", "BTC-27JUN25-100000-C")
+    spread = Spread(legs=(Leg(instrument=call, ratio=1.0), Leg(instrument=PERP, ratio=-0.5)))
+    ts = np.arange(3, dtype=np.int64) * NS_PER_HOUR
+    legs = {
+        call.id: LegQuotes(
+            bid=np.array([0.049, 0.059, 0.059]),
+            ask=np.array([0.051, 0.061, 0.061]),
+            underlying=np.array([60_000.0, 62_000.0, 62_000.0]),
+        ),
+        PERP.id: LegQuotes(
+            bid=np.array([59_990.0, 61_990.0, 61_990.0]), ask=np.array([60_010.0, 62_010.0, 62_010.0])
+        ),
+    }
+    res = VectorizedBacktest(spread=spread, fees=FEES, delay_bars=0).run(
+        ts_ns=ts, legs=legs, target_units=np.array([1.0, 1.0, 0.0])
+    )
+    # call: mid 0.05 -> 0.06 BTC = +0.01 BTC, worth 0.01 x 62,000 = 620 USD; perp: -0.5 x 2,000 = -1,000
+    assert res.convergence.tolist() == pytest.approx([0.0, 620.0 - 1_000.0, 0.0])
+    # crossing: call 0.001 BTC each way (x 60,000 in, x 62,000 out), perp 10 USDT x 0.5 each way
+    assert res.crossing.tolist() == pytest.approx([-60.0 - 5.0, 0.0, -62.0 - 5.0])
+    # fees: call 0.0003 BTC per contract (under 12.5% of the premium) x 60,000 / 62,000;
+    # perp 0.05% of 0.5 x 59,990 and of 0.5 x 62,010
+    assert res.fees.tolist() == pytest.approx([-(18.0 + 14.9975), 0.0, -(18.6 + 15.5025)])
+    call_fills = res.trades.filter(res.trades["instrument_id"] == str(call.id))
+    assert call_fills["fee_usd"].to_list() == pytest.approx([18.0, 18.6])
+    assert call_fills["price"].to_list() == [0.051, 0.059]
+    assert call_fills["notional_usd"].to_list() == pytest.approx([0.051 * 60_000, 0.059 * 62_000])
+    assert res.metrics.pnl.total == pytest.approx(-380.0 - 132.0 - 67.1)
+    with pytest.raises(ValidationError, match="LegQuotes.underlying"):
+        VectorizedBacktest(spread=spread, fees=FEES).run(
+            ts_ns=ts,
+            legs={call.id: LegQuotes(bid=legs[call.id].bid, ask=legs[call.id].ask), PERP.id: legs[PERP.id]},
+            target_units=np.ones(3),
+        )

@@ -6,9 +6,12 @@ spread position per bar. Decisions taken on bar t's data execute at bar
 ``t + delay_bars`` (default 1: no look-ahead). Buys pay the ask and sells
 receive the bid; fees come from the :class:`~spreadlab.instruments.fees.FeeModel`
 (taker rates by default: the fills cross the touch); funding is paid on
-the position held over each funding time; inverse legs settle in coin and are
-converted to USD at the leg's mid. The per-bar loop is the numba kernel
-:func:`spreadlab.kernels.backtest.run_legs`.
+the position held over each funding time. Every leg's PnL is computed with its
+own contract formula (linear, inverse, coin-settled option, linear option; see
+:mod:`spreadlab.kernels.contracts`) in its settlement currency, then converted
+to USD with the instrument's own rule (:mod:`spreadlab.backtest.inputs`):
+inverse legs at their mid, coin-settled options at the underlying's price.
+The per-bar loop is the numba kernel :func:`spreadlab.kernels.backtest.run_legs`.
 
 PnL splits into convergence (mark-to-mid of held positions), crossing (paying
 the half-spread on entry and exit), fees and funding; they add up to the total.
@@ -16,7 +19,7 @@ the half-spread on entry and exit), fees and funding; they add up to the total.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,26 +27,17 @@ import polars as pl
 
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.analytics.metrics import Metrics, compute_metrics
+from spreadlab.backtest.inputs import LegArrays, LegQuotes, leg_arrays
 from spreadlab.core.enums import Liquidity
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.validate import require_positive
 from spreadlab.errors import ValidationError
-from spreadlab.instruments.base import Perpetual
 from spreadlab.instruments.fees import FeeModel
+from spreadlab.kernels import contracts as _k
 from spreadlab.kernels.backtest import run_legs
-from spreadlab.signals.spread import Spread
+from spreadlab.signals.spread import Leg, Spread
 
 __all__ = ["LegQuotes", "VectorizedBacktest", "VectorizedResult"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LegQuotes:
-    """One leg's aligned bar data: bid, ask and funding events (perpetuals)."""
-
-    bid: FloatArray
-    ask: FloatArray
-    funding_times_ns: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    funding_rates: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,48 +124,17 @@ class VectorizedBacktest:
         if not np.all(np.isfinite(target)):
             raise ValidationError("target_units contains NaN or inf")
         spread_legs = self.spread.legs
-        L = len(spread_legs)
-        bid = np.empty((n, L))
-        ask = np.empty((n, L))
-        rate = np.zeros((n, L))
-        for j, leg in enumerate(spread_legs):
-            iid = leg.instrument.id
-            if iid not in legs:
-                raise ValidationError(f"legs has no quotes for {iid}")
-            q = legs[iid]
-            b = np.asarray(q.bid, dtype=np.float64)
-            a = np.asarray(q.ask, dtype=np.float64)
-            for name, arr in (("bid", b), ("ask", a)):
-                if arr.shape != (n,):
-                    raise ValidationError(f"{iid} {name} has shape {arr.shape}; expected ({n},)")
-                bad = ~np.isfinite(arr) | (arr <= 0)
-                if bad.any():
-                    i = int(np.argmax(bad))
-                    raise ValidationError(f"{iid} {name}[{i}]={float(arr[i])} is not a positive finite price")
-            if np.any(b > a):
-                i = int(np.argmax(b > a))
-                raise ValidationError(f"{iid} is crossed at bar {i}: bid {b[i]} > ask {a[i]}")
-            bid[:, j] = b
-            ask[:, j] = a
-            if q.funding_times_ns.size:
-                if not isinstance(leg.instrument, Perpetual):
-                    raise ValidationError(f"{iid} is not a perpetual but has funding events")
-                idx = np.searchsorted(ts, np.asarray(q.funding_times_ns, dtype=np.int64), side="left")
-                inside = (idx > 0) & (idx < n)  # a funding time before the first bar is not held
-                np.add.at(rate[:, j], idx[inside], np.asarray(q.funding_rates, dtype=np.float64)[inside])
-        mid = 0.5 * (bid + ask)
-        inverse = np.array([leg.instrument.is_inverse for leg in spread_legs])
-        fx = np.where(inverse[None, :], mid, 1.0)
+        x = leg_arrays(ts, legs, spread_legs)
         delayed = np.zeros(n)
         if self.delay_bars < n:
             delayed[self.delay_bars :] = target[: n - self.delay_bars]
-        ratio = np.array([leg.ratio for leg in spread_legs])
-        mult = np.array([leg.instrument.multiplier for leg in spread_legs])
-        fee = self.fees.arrays([leg.instrument for leg in spread_legs]).rate(self.liquidity)
+        fee_arrays = self.fees.arrays([leg.instrument for leg in spread_legs])
+        fee, cap = fee_arrays.rate(self.liquidity), fee_arrays.premium_cap
         pos, conv, cross, fees, fund, traded = run_legs(
-            delayed, bid, ask, mid, ratio, mult, inverse, fee, rate, fx
-        )
-        trades = _trade_list(ts, pos, bid, ask, fee, mult, inverse, fx, spread_legs, events, self.delay_bars)
+            delayed, x.bid, x.ask, x.mid, x.ratio, x.multiplier, x.kind, fee, cap,
+            x.funding_rate, x.funding_price, x.underlying, x.fx,
+        )  # fmt: skip
+        trades = _trade_list(ts, pos, x, fee, cap, spread_legs, events, self.delay_bars)
         entries = int(np.count_nonzero((delayed != 0) & (np.concatenate(([0.0], delayed[:-1])) != delayed)))
         metrics = compute_metrics(
             ts_ns=ts,
@@ -201,13 +164,10 @@ class VectorizedBacktest:
 def _trade_list(
     ts: IntArray,
     pos: FloatArray,
-    bid: FloatArray,
-    ask: FloatArray,
+    x: LegArrays,
     fee: FloatArray,
-    mult: FloatArray,
-    inverse: np.ndarray,
-    fx: FloatArray,
-    legs: tuple,
+    cap: FloatArray,
+    legs: Sequence[Leg],
     events: IntArray | None,
     delay: int,
 ) -> pl.DataFrame:
@@ -215,10 +175,18 @@ def _trade_list(
     dq = pos - prev
     rows_t, rows_l = np.nonzero(dq)
     qty = dq[rows_t, rows_l]
-    price = np.where(qty > 0, ask[rows_t, rows_l], bid[rows_t, rows_l])
-    m = mult[rows_l]
-    inv = inverse[rows_l]
-    notional = np.where(inv, np.abs(qty) * m / price, np.abs(qty) * m * price)
+    price = np.where(qty > 0, x.ask[rows_t, rows_l], x.bid[rows_t, rows_l])
+    value = np.empty(qty.size)
+    cost = np.empty(qty.size)
+    for j in range(len(legs)):
+        sel = rows_l == j
+        if not sel.any():
+            continue
+        m, k = float(x.multiplier[j]), int(x.kind[j])
+        value[sel] = np.abs(_k.notional(qty[sel], price[sel], m, k))
+        und = np.ascontiguousarray(x.underlying[rows_t[sel], j])
+        cost[sel] = _k.fee(qty[sel], price[sel], und, m, k, float(fee[j]), float(cap[j]))
+    fx = x.fx[rows_t, rows_l]
     ev = np.zeros(rows_t.size, dtype=np.int64)
     if events is not None:
         src = rows_t - delay
@@ -227,12 +195,12 @@ def _trade_list(
     return pl.DataFrame(
         {
             "ts_ns": ts[rows_t],
-            "instrument_id": [str(legs[j].instrument.id) for j in rows_l],
+            "instrument_id": [str(legs[int(j)].instrument.id) for j in rows_l],
             "side": np.sign(qty).astype(np.int8),
             "qty": np.abs(qty),
             "price": price,
-            "notional_usd": notional * fx[rows_t, rows_l],
-            "fee_usd": notional * fee[rows_l] * fx[rows_t, rows_l],
+            "notional_usd": value * fx,
+            "fee_usd": cost * fx,
             "event": ev,
         },
         schema={

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum, StrEnum
+from enum import Enum, IntEnum, StrEnum
 
-__all__ = ["DayCount", "Liquidity", "OptionKind", "OrderType", "Settlement", "Side", "TimeInForce", "Venue"]
+__all__ = [
+    "ContractKind",
+    "DayCount",
+    "Liquidity",
+    "OptionKind",
+    "OrderType",
+    "Settlement",
+    "Side",
+    "TimeInForce",
+    "Venue",
+]
 
 
 class Side(Enum):
@@ -40,6 +50,22 @@ class Settlement(StrEnum):
 
     LINEAR = "linear"
     INVERSE = "inverse"
+
+
+class ContractKind(IntEnum):
+    """How a contract's value, PnL and fees are computed (the codes the contract kernels take).
+
+    LINEAR: spot and USDT/USDC-margined perpetuals and futures, PnL ``q * m * (exit - entry)``
+    in the quote. INVERSE: coin-margined perpetuals and futures, PnL ``q * m * (1/entry -
+    1/exit)`` in coin. COIN_OPTION: coin-settled options, premium quoted in coin, PnL
+    ``q * m * (exit - entry)`` in coin. LINEAR_OPTION: stablecoin-settled options, the same in
+    the quote. See :mod:`spreadlab.kernels.contracts`.
+    """
+
+    LINEAR = 0
+    INVERSE = 1
+    COIN_OPTION = 2
+    LINEAR_OPTION = 3
 
 
 class Liquidity(StrEnum):

@@ -1,8 +1,11 @@
 """Contract specifications: Spot, Perpetual, Future and Option.
 
 Every instrument knows its tick and lot size, its multiplier (contract size)
-and whether it settles linearly (PnL in the quote currency) or inversely (PnL
-in the base coin). PnL, notional and funding are computed by the kernels in
+and its :class:`~spreadlab.core.enums.ContractKind`: linear (PnL in the quote
+currency), inverse (PnL ``q * m * (1/entry - 1/exit)`` in coin), a coin-settled
+option (premium quoted in coin, PnL ``q * m * (exit - entry)`` in coin) or a
+stablecoin-settled option. Notional, PnL, funding and the USD value of the
+settlement currency are computed by the kernels in
 :mod:`spreadlab.kernels.contracts`. A dated contract counts its time to expiry
 in its ``day_count`` (by default the listing venue's, ACT/365 on Deribit).
 """
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spreadlab._typing import FloatArray, IntArray
-from spreadlab.core.enums import DayCount, OptionKind, Settlement
+from spreadlab.core.enums import ContractKind, DayCount, OptionKind, Settlement
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import NS_PER_HOUR, venue_day_count, year_fraction
 from spreadlab.core.validate import require_non_negative, require_positive
@@ -24,6 +27,8 @@ from spreadlab.errors import ValidationError
 __all__ = ["Future", "Instrument", "Option", "Perpetual", "Spot"]
 
 _CCY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789k")
+USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "DAI", "TUSD", "USDE"})
+"""Currencies taken at 1 USD when converting a settlement currency to USD."""
 
 
 def _check_currency(name: str, value: str) -> None:
@@ -94,8 +99,56 @@ class Instrument:
 
     @property
     def is_inverse(self) -> bool:
-        """True for coin-margined (inverse) contracts."""
+        """True for coin-margined (inverse) contracts and coin-settled options."""
         return self.settlement is Settlement.INVERSE
+
+    @property
+    def contract_kind(self) -> ContractKind:
+        """How value, PnL and fees are computed: ``LINEAR`` or ``INVERSE`` (options override)."""
+        return ContractKind.INVERSE if self.is_inverse else ContractKind.LINEAR
+
+    def settlement_usd(
+        self, price: float | FloatArray, *, underlying_price: float | FloatArray | None = None
+    ) -> FloatArray:
+        """Return USD per unit of the settlement currency at each ``price``.
+
+        1 for a stablecoin (:data:`USD_LIKE`); the contract's own price (USD
+        per coin) for an inverse perpetual or future; ``underlying_price`` for
+        a coin-settled option (its premium is in coin, not USD). A linear
+        contract settled in a coin (e.g. ETH/BTC spot) has no conversion of
+        its own: pass the coin's price yourself.
+
+        Examples
+        --------
+        >>> from spreadlab.instruments import parse_symbol
+        >>> parse_symbol("DERIBIT", "BTC-PERPETUAL").settlement_usd(60_000.0).tolist()
+        [60000.0]
+        >>> call = parse_symbol("DERIBIT", "BTC-27JUN25-100000-C")
+        >>> call.settlement_usd(0.05, underlying_price=60_000.0).tolist()
+        [60000.0]
+        """
+        p = _as_array(price)
+        kind = self.contract_kind
+        if kind is ContractKind.COIN_OPTION:
+            if underlying_price is None:
+                raise ValidationError(
+                    f"underlying_price is required to convert {self.id}'s {self.settlement_currency} "
+                    "to USD (a coin option's premium is not a USD price)"
+                )
+            u = _as_array(underlying_price)
+        elif kind is ContractKind.INVERSE:
+            u = p
+        elif self.settlement_currency in USD_LIKE:
+            u = np.ones_like(p)
+        else:
+            raise ValidationError(
+                f"{self.id} settles in {self.settlement_currency}, not a USD stablecoin: "
+                f"pass the USD price of {self.settlement_currency} explicitly"
+            )
+        p, u = np.broadcast_arrays(p, u)
+        from spreadlab.kernels import contracts as _k  # numba: loaded on first use
+
+        return _k.settlement_fx(np.ascontiguousarray(p), np.ascontiguousarray(u), int(kind))
 
     def round_price(self, price: float) -> float:
         """Round ``price`` to the nearest tick."""
@@ -107,11 +160,17 @@ class Instrument:
         return math.copysign(round(lots * self.lot_size, 12), qty)
 
     def notional(self, qty: float | FloatArray, price: float | FloatArray) -> FloatArray:
-        """Signed notional: quote currency if linear, coin if inverse."""
+        """Signed value of ``qty`` contracts at ``price`` in the settlement currency.
+
+        Linear: ``q * m * P`` (quote); inverse: ``q * m / P`` (coin); options:
+        the premium value ``q * m * P`` (coin for a coin-settled option).
+        """
         q, p = np.broadcast_arrays(_as_array(qty), _as_array(price))
         from spreadlab.kernels import contracts as _k  # numba: loaded on first use
 
-        return _k.notional(np.ascontiguousarray(q), np.ascontiguousarray(p), self.multiplier, self.is_inverse)
+        return _k.notional(
+            np.ascontiguousarray(q), np.ascontiguousarray(p), self.multiplier, int(self.contract_kind)
+        )
 
     def pnl(
         self, qty: float | FloatArray, entry: float | FloatArray, exit_: float | FloatArray
@@ -124,6 +183,9 @@ class Instrument:
         >>> perp = parse_symbol("DERIBIT", "BTC-PERPETUAL")
         >>> float(perp.pnl(10_000 / perp.multiplier, 50_000.0, 55_000.0)[0])  # doctest: +ELLIPSIS
         0.01818181...
+        >>> call = parse_symbol("DERIBIT", "BTC-27JUN25-100000-C")  # premium in BTC
+        >>> round(float(call.pnl(1, 0.05, 0.06)[0]), 12)
+        0.01
         """
         q, a, b = np.broadcast_arrays(_as_array(qty), _as_array(entry), _as_array(exit_))
         from spreadlab.kernels import contracts as _k  # numba: loaded on first use
@@ -133,7 +195,7 @@ class Instrument:
             np.ascontiguousarray(a),
             np.ascontiguousarray(b),
             self.multiplier,
-            self.is_inverse,
+            int(self.contract_kind),
         )
 
 
@@ -185,7 +247,7 @@ class Perpetual(Instrument):
             np.ascontiguousarray(m),
             np.ascontiguousarray(r),
             self.multiplier,
-            self.is_inverse,
+            int(self.contract_kind),
         )
 
 
@@ -258,3 +320,23 @@ class Option(Instrument):
     def years_to_expiry(self, ts_ns: IntArray) -> FloatArray:
         """Years (in ``day_count``) from each of ``ts_ns`` to expiry, as a float64 array."""
         return np.atleast_1d(year_fraction(ts_ns, self.expiry_ns, self.day_count))  # type: ignore[arg-type]
+
+    @property
+    def contract_kind(self) -> ContractKind:
+        """``COIN_OPTION`` (premium and PnL in coin) or ``LINEAR_OPTION`` (in the quote)."""
+        return ContractKind.COIN_OPTION if self.is_inverse else ContractKind.LINEAR_OPTION
+
+    def underlying_notional(
+        self, qty: float | FloatArray, underlying_price: float | FloatArray
+    ) -> FloatArray:
+        """Signed notional of the underlying, ``q * m * S``, in the underlying's quote (USD).
+
+        Examples
+        --------
+        >>> from spreadlab.instruments import parse_symbol
+        >>> parse_symbol("OKX", "BTC-USD-250627-100000-C").underlying_notional(10, 60_000.0).tolist()
+        [6000.0]
+        """
+        q, s = np.broadcast_arrays(_as_array(qty), _as_array(underlying_price))
+        out: FloatArray = q * self.multiplier * s
+        return out

@@ -94,7 +94,13 @@ def run(ctx: Context) -> list[dict]:
             work=f"two-leg spread backtest over {N:,} bars at the touch with taker fees (same PnL checked)",
             unit="seconds",
             spreadlab=seconds,
-            peers={"vectorbt": {"value": peer["seconds"], "version": peer["version"]}},
+            peers={
+                "vectorbt": {
+                    "value": peer["seconds"],
+                    "version": peer["version"],
+                    "checked": f"yes: total PnL {pnl:,.2f} both, relative difference {rel:.1e} (limit 1e-6)",
+                }
+            },
             higher_is_better=False,
             extra={"pnl_spreadlab": pnl, "pnl_vectorbt": peer["pnl"]},
         )

@@ -98,7 +98,13 @@ def run(ctx: Context) -> list[dict]:
                 work=f"rebuild the book from {rel} ({rows:,} level updates, snapshot + diffs)",
                 unit="level updates per CPU second",
                 spreadlab=rows / ours_cpu,
-                peers={"hftbacktest": {"value": rows / peer["cpu_seconds"], "version": peer_version}},
+                peers={
+                    "hftbacktest": {
+                        "value": rows / peer["cpu_seconds"],
+                        "version": peer_version,
+                        "checked": BOOK_CHECK,
+                    }
+                },
                 extra={
                     "rows": rows,
                     "wall_ratio": peer["seconds"] / ours,
@@ -117,7 +123,13 @@ def run(ctx: Context) -> list[dict]:
                 work=f"rebuild {len(records)} Binance futures books ({total_rows:,} level updates)",
                 unit="level updates per CPU second",
                 spreadlab=total_rows / total_ours_cpu,
-                peers={"hftbacktest": {"value": total_rows / total_peer_cpu, "version": peer_version}},
+                peers={
+                    "hftbacktest": {
+                        "value": total_rows / total_peer_cpu,
+                        "version": peer_version,
+                        "checked": BOOK_CHECK,
+                    }
+                },
                 extra={
                     "wall_ratio": total_peer / total_ours,
                     "spreadlab_cpu_seconds": total_ours_cpu,
@@ -127,6 +139,9 @@ def run(ctx: Context) -> list[dict]:
             )
         )
     return records
+
+
+BOOK_CHECK = "yes: same level-update count and final best bid/ask equal (within half a tick)"
 
 
 def _replay(deltas: pl.DataFrame, rule: SequenceRule) -> None:

@@ -82,6 +82,10 @@ def run(ctx: Context) -> list[dict]:
                 "statsmodels coint loop": {
                     "value": peer_time,
                     "version": f"statsmodels {peer['statsmodels']}",
+                    "checked": f"yes: all {k:,} statistics and p-values, max |diff| {max(d_stat, d_p):.1e} (limit 1e-6)",
+                    "timing": "measured"
+                    if k == npairs
+                    else f"extrapolated: {k:,} of {npairs:,} pairs timed, scaled linearly",
                 }
             },
             higher_is_better=False,

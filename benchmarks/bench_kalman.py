@@ -60,6 +60,8 @@ def run(ctx: Context) -> list[dict]:
                     "value": peer_full,
                     "version": peer["version"],
                     "note": f"filtered {PEER_N:,} observations in {peer['seconds']:.3f}s, scaled linearly to {N:,}",
+                    "timing": f"extrapolated: {PEER_N:,} obs filtered in {peer['seconds']:.2f} s, x {N // PEER_N} (linear)",
+                    "checked": f"yes: log-likelihood of the first {PEER_N:,} obs, |diff| {abs(ll_subset - peer['loglik']):.0e}",
                 }
             },
             higher_is_better=False,

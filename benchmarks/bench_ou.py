@@ -34,6 +34,11 @@ def _path() -> np.ndarray:
     return x
 
 
+def _rel_check(what: str, ours: float, theirs: float) -> str:
+    """Say how far apart the two tools' values of ``what`` are (relative)."""
+    return f"{what} compared: {ours:.6g} vs {theirs:.6g}, relative diff {abs(theirs / ours - 1.0):.1e}"
+
+
 def run(ctx: Context) -> list[dict]:
     x = _path()
     data = ctx.workdir / "ou.npz"
@@ -64,8 +69,16 @@ def run(ctx: Context) -> list[dict]:
             unit="seconds",
             spreadlab=t_fit,
             peers={
-                "statsmodels AutoReg(1)": {"value": peer["ou_autoreg_s"], "version": ver},
-                "scipy L-BFGS-B exact likelihood": {"value": peer["ou_mle_s"], "version": ver},
+                "statsmodels AutoReg(1)": {
+                    "value": peer["ou_autoreg_s"],
+                    "version": ver,
+                    "checked": _rel_check("theta", fit.speed, peer["fit_autoreg"]["theta"]),
+                },
+                "scipy L-BFGS-B exact likelihood": {
+                    "value": peer["ou_mle_s"],
+                    "version": ver,
+                    "checked": _rel_check("theta", fit.speed, peer["fit_mle"]["theta"]),
+                },
             },
             higher_is_better=False,
             extra={
@@ -73,6 +86,7 @@ def run(ctx: Context) -> list[dict]:
                 "spreadlab_theta_se": fit.se_speed,
                 "autoreg_theta": peer["fit_autoreg"]["theta"],
                 "scipy_mle_theta": peer["fit_mle"]["theta"],
+                "scipy_mle_theta_rel_diff": abs(peer["fit_mle"]["theta"] / fit.speed - 1.0),
                 "true_theta": THETA,
             },
         ),
@@ -81,11 +95,20 @@ def run(ctx: Context) -> list[dict]:
             work="Bertram (2010) return-maximising symmetric bands (published example)",
             unit="seconds",
             spreadlab=t_bert,
-            peers={"scipy fsolve on eq. 13": {"value": peer["bertram_s"], "version": ver}},
+            peers={
+                "scipy fsolve on eq. 13": {
+                    "value": peer["bertram_s"],
+                    "version": ver,
+                    "checked": _rel_check(
+                        "entry", bertram_bands(180.967, 0.1538, 0.001).entry, peer["bertram_entry"]
+                    ),
+                }
+            },
             higher_is_better=False,
             extra={
                 "sharpe_objective_seconds": t_sharpe,
                 "entry": bertram_bands(180.967, 0.1538, 0.001).entry,
+                "peer_entry": peer["bertram_entry"],
             },
         ),
         ctx.record(
@@ -93,7 +116,15 @@ def run(ctx: Context) -> list[dict]:
             work="Leung & Li (2015) optimal exit and entry levels (no stop-loss)",
             unit="seconds",
             spreadlab=t_ll,
-            peers={"scipy quadrature + brentq": {"value": peer["leung_li_s"], "version": ver}},
+            peers={
+                "scipy quadrature + brentq": {
+                    "value": peer["leung_li_s"],
+                    "version": ver,
+                    "checked": _rel_check("exit", ll.exit, peer["leung_li_exit"])
+                    + "; "
+                    + _rel_check("entry", ll.entry, peer["leung_li_entry"]),
+                }
+            },
             higher_is_better=False,
             extra={
                 "with_stop_loss_seconds": t_ll_sl,

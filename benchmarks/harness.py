@@ -4,6 +4,10 @@ A benchmark is ``benchmarks/bench_<name>.py`` defining ``run(ctx) -> list[dict]`
 spreadlab is timed in-process; each peer runs as a standalone script in its own
 venv (declared in ``peers.toml``) and prints one JSON object on its last stdout
 line. ``ratio`` is spreadlab's speed over the peer's (> 1: spreadlab is faster).
+Every peer entry says whether the two tools' outputs were checked equal
+(``checked``) and, where the peer's time was not measured on the whole work,
+how it was extrapolated (``timing``); every record carries the machine's load
+average when it was measured.
 """
 
 from __future__ import annotations
@@ -113,9 +117,17 @@ class Context:
         higher_is_better: bool = True,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Build one result record; each peer gets ``ratio`` = spreadlab's advantage (> 1 is faster)."""
+        """Build one result record; each peer gets ``ratio`` = spreadlab's advantage (> 1 is faster).
+
+        Each peer's ``info`` must say ``checked`` (what output was compared and the difference
+        found, or why none was); ``timing`` defaults to ``"measured"`` (say how it was
+        extrapolated otherwise).
+        """
         out_peers: dict[str, dict[str, Any]] = {}
         for peer_name, info in peers.items():
+            if not info.get("checked"):
+                raise ValueError(f"{name}: peer {peer_name!r} does not say whether its output was checked")
+            info = {"timing": "measured", **info}
             value = float(info["value"])
             if higher_is_better:
                 ratio = spreadlab / value if value > 0 else float("inf")
@@ -132,5 +144,6 @@ class Context:
             "spreadlab": {"value": float(spreadlab), "version": version("spreadlab")},
             "peers": out_peers,
             "machine": machine_info(),
+            "load_avg_1m": os.getloadavg()[0],
             **({"extra": extra} if extra else {}),
         }

@@ -18,6 +18,11 @@ docstring states the exact work and what is checked equal between the tools.
 
 The figures are from the shared 2-core development machine; other processes were
 running during some of them, so small ratios can move by tens of percent between runs.
+"load" is the machine's 1-minute load average when the row was measured (2.0 = both
+cores busy); "checked" says which outputs of the two tools were compared in that run and
+the difference found; "peer time" says "measured" or how the peer's time was extrapolated.
+Rows whose load reads "not recorded" come from an earlier run that did not log it (their
+"checked" entry restates the comparison that run enforced, from the figures it stored).
 """
 
 
@@ -32,16 +37,22 @@ def render(records: list[dict], out: Path) -> None:
     for m in sorted(machines):
         d = json.loads(m)
         lines.append(f"Machine: {d['cpu']}, {d['cores']} cores, Python {d['python']}, {d['platform']}.\n")
-    lines.append("| benchmark | work | unit | spreadlab | peer (version) | peer | ratio |")
-    lines.append("|---|---|---|---|---|---|---|")
+    lines.append(
+        "| benchmark | work | unit | spreadlab | peer (version) | peer | ratio | checked | peer time | load |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in records:
         sl = f"{_fmt(r['spreadlab']['value'])} (spreadlab {r['spreadlab']['version']})"
-        peers = r["peers"] or {"—": {"value": float("nan"), "ratio": float("nan"), "version": ""}}
+        none = {"value": float("nan"), "ratio": float("nan"), "version": "", "checked": "no peer"}
+        peers = r["peers"] or {"—": {**none, "timing": "—"}}
+        load = f"{r['load_avg_1m']:.1f}" if "load_avg_1m" in r else "not recorded"
         for name, p in peers.items():
             ver = f" {p.get('version', '')}" if p.get("version") else ""
+            value = "—" if p["value"] != p["value"] else _fmt(p["value"])
+            ratio = "—" if p["ratio"] != p["ratio"] else f"{p['ratio']:.2f}x"
             lines.append(
-                f"| {r['benchmark']} | {r['work']} | {r['unit']} | {sl} | {name}{ver} | "
-                f"{_fmt(p['value'])} | {p['ratio']:.2f}x |"
+                f"| {r['benchmark']} | {r['work']} | {r['unit']} | {sl} | {name}{ver} | {value} | {ratio} | "
+                f"{p.get('checked', 'not recorded')} | {p.get('timing', 'measured')} | {load} |"
             )
     changed = [r for r in records if any(k.startswith("before_") for k in r.get("extra", {}))]
     if changed:

@@ -1,7 +1,7 @@
 """Peer: QuantLib blackFormulaImpliedStdDev (Black-76 implied std dev), one call per option.
 
 Usage: python iv_quantlib.py DIR   (same files as iv_vollib.py)
-Prints one JSON line: seconds, options/s, failures and the accuracy against the true vols.
+Writes its vols to DIR/vol_quantlib.bin (NaN where it failed). Prints one JSON line: seconds, options/s, failures and the accuracy against the true vols.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import QuantLib as ql
+
+OUT = "vol_quantlib"
 
 
 def load(folder: Path, name: str) -> array:
@@ -40,6 +42,7 @@ def main() -> None:
         except Exception:
             fails += 1
     sec = time.perf_counter() - t0
+    (folder / f"{OUT}.bin").write_bytes(array("d", out).tobytes())  # its vols, for the comparison
     errs = sorted(abs(out[i] - true[i]) for i in range(n) if out[i] == out[i])
     print(
         json.dumps(

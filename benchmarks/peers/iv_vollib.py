@@ -1,7 +1,7 @@
 """Peer: vollib (py_lets_be_rational, Jaeckel's "Let's be rational") Black-76 implied vol, one call per option.
 
 Usage: python iv_vollib.py DIR   (DIR holds f.bin k.bin t.bin price.bin call.bin disc.bin rate.txt, float64)
-Prints one JSON line: seconds, options/s, failures and the accuracy against the true vols in vol.bin.
+Writes its vols to DIR/vol_vollib.bin (NaN where it failed). Prints one JSON line: seconds, options/s, failures and the accuracy against the true vols in vol.bin.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 from vollib.black.implied_volatility import implied_volatility
+
+OUT = "vol_vollib"
 
 
 def load(folder: Path, name: str) -> array:
@@ -37,6 +39,7 @@ def main() -> None:
         except Exception:
             fails += 1
     sec = time.perf_counter() - t0
+    (folder / f"{OUT}.bin").write_bytes(array("d", out).tobytes())  # its vols, for the comparison
     errs = sorted(abs(out[i] - true[i]) for i in range(n) if out[i] == out[i])
     print(
         json.dumps(

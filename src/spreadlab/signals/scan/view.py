@@ -1,8 +1,8 @@
 """The market as seen at one time ``at``: the newest fresh data per instrument, and its history.
 
-Only rows known at ``at`` are used, so a scan never looks ahead: quotes,
-books, marks, funding and option quotes with ``ts_event <= at``; bars with
-``ts_recv <= at`` (a bar is known at its close). The newest row of an
+Only rows known at ``at`` are used, so a scan never looks ahead: rows
+received by then (``ts_recv <= at``; a quote the venue stamped before ``at``
+but still in flight is not yet known; a bar is known at its close). The newest row of an
 instrument is *fresh* when it is younger than the configured maximum age;
 stale instruments are left out. History is everything in
 ``[at - lookback, at]``.
@@ -92,7 +92,9 @@ class MarketView:
             df = frames.get(kind)
             if df is None or df.height == 0:
                 return pl.DataFrame(schema=canonical_schema(kind))
-            return df.filter((pl.col(col) <= at) & (pl.col(col) >= lo)).sort(col, "instrument_id")
+            # known at ``at`` = received by then: a row the venue stamped before ``at`` but still in
+            # flight is not yet known (ts_recv is the venue time where no receive time was recorded)
+            return df.filter((pl.col("ts_recv") <= at) & (pl.col(col) >= lo)).sort(col, "instrument_id")
 
         self.quotes = _by_instrument(window(EventKind.QUOTES))
         self.books = _by_instrument(window(EventKind.BOOK_SNAPSHOTS))

@@ -19,6 +19,7 @@ import spreadlab
 
 EXPECTED = [
     "BandObjective",
+    "BandStrategy",
     "BertramSignal",
     "BookDelta",
     "BookSnapshot",
@@ -75,6 +76,7 @@ EXPECTED = [
     "PurgedWalkForward",
     "Quote",
     "RayExecutor",
+    "Refittable",
     "RegimeMonitor",
     "RetryPolicy",
     "RoundTripCost",
@@ -101,9 +103,11 @@ EXPECTED = [
     "TrialLog",
     "UnknownSymbolError",
     "ValidationError",
+    "ValidationResult",
     "VectorizedBacktest",
     "VectorizedResult",
     "Venue",
+    "WalkForward",
     "WallClock",
     "ZScoreBands",
     "adf",
@@ -151,6 +155,7 @@ EXPECTED = [
     "tls_hedge",
     "variance_ratio",
     "walk_forward",
+    "walk_forward_search",
 ]
 
 

@@ -182,6 +182,13 @@ class BandObjective:
         The fee model; taker rates are charged (default :meth:`FeeModel.default`, the venues' base tiers).
     units, capital, delay_bars
         Position size per leg unit, capital for returns, decision-to-fill delay (>= 1).
+    warmup
+        Earlier bars (e.g. the training window) that seed the rolling window,
+        so trading can start on the first bar of ``data``.
+    flat_at_end
+        Force the last ``delay_bars`` decisions flat, so the run ends with no
+        position: the exit is paid inside the run (a walk-forward test window
+        carries nothing into the next).
     """
 
     data: SpreadData
@@ -194,6 +201,8 @@ class BandObjective:
     units: float = 1.0
     capital: float = 100_000.0
     delay_bars: int = 1
+    warmup: SpreadData | None = None
+    flat_at_end: bool = False
 
     def __post_init__(self) -> None:
         require_positive("units", self.units)
@@ -217,11 +226,11 @@ class BandObjective:
         """First and last bar time (ns)."""
         return self.data.data_range
 
-    def with_data(self, data: SpreadData) -> BandObjective:
-        """The same objective on other bars (a walk-forward window)."""
+    def with_data(self, data: SpreadData, *, warmup: SpreadData | None = None) -> BandObjective:
+        """The same objective on other bars (a walk-forward window), seeded by ``warmup``."""
         return BandObjective(
             data=data, defaults=self.defaults, fees=self.fees, units=self.units, capital=self.capital,
-            delay_bars=self.delay_bars,
+            delay_bars=self.delay_bars, warmup=warmup, flat_at_end=self.flat_at_end,
         )  # fmt: skip
 
     def _merge(self, params: Mapping[str, Any]) -> dict[str, float]:
@@ -242,9 +251,11 @@ class BandObjective:
     def positions(self, params: Mapping[str, Any], *, warmup: SpreadData | None = None) -> FloatArray:
         """Target spread units per bar (decided on bar t, executed ``delay_bars`` later).
 
-        ``warmup`` (earlier bars, e.g. the training window) seeds the rolling
-        window so trading can start on the first bar of ``data``.
+        ``warmup`` (earlier bars, e.g. the training window; default the
+        objective's own) seeds the rolling window so trading can start on the
+        first bar of ``data``.
         """
+        warmup = self.warmup if warmup is None else warmup
         p = self._merge(params)
         w = int(p["window"])
         value = self.data.value()
@@ -254,8 +265,7 @@ class BandObjective:
         full = np.concatenate((head, value))
         mean, _ = rolling_mean_std(np.ascontiguousarray(full), w, w, 1)
         mean = mean[head.size :]
-        fee = sum(self.fees.rate(leg.instrument, Liquidity.TAKER) for leg in self.data.spread.legs)
-        cost = (buy_at - sell_at) + 2.0 * fee * np.abs(1.0 + value)
+        cost = (buy_at - sell_at) + 2.0 * self._fee_cost(value)
         allow = np.abs(value - mean) >= p["min_edge_multiple"] * cost
         rule = ThresholdRule(entry_z=p["entry_z"], exit_z=p["exit_z"], stop_z=p["stop_z"])
         if full.size <= w - 1:
@@ -266,7 +276,31 @@ class BandObjective:
         live = SignalFrame(ts=np.arange(w - 1, full.size), columns={"spread": full[w - 1 :]})
         allow_full = np.concatenate((np.zeros(head.size, dtype=bool), allow))
         state = fitted.apply(live, allow=allow_full[w - 1 :]).state
-        return np.concatenate((np.zeros(w - 1), state))[head.size :] * self.units
+        out = np.concatenate((np.zeros(w - 1), state))[head.size :] * self.units
+        if self.flat_at_end:
+            out[max(0, n - 1 - self.delay_bars) :] = 0.0
+        return out
+
+    def _fee_cost(self, value: FloatArray) -> FloatArray:
+        """Taker fees of trading one spread unit once, in units of the spread's value."""
+        spread = self.data.spread
+        legs = spread.legs
+        if spread.quote is SpreadQuote.BASIS:
+            # basis = P1/P2 - 1; fees f1 P1 + f2 P2 per unit of P2 (leg 2 approximated at 1 + basis too)
+            fee = sum(self.fees.rate(leg.instrument, Liquidity.TAKER) for leg in legs)
+            return np.asarray(fee * np.abs(1.0 + value))
+        if spread.quote is SpreadQuote.DIFFERENCE:
+            bids, asks = self.data._sides()
+            total = np.zeros(value.size)
+            for leg, b, a in zip(legs, bids, asks, strict=True):
+                total += self.fees.rate(leg.instrument, Liquidity.TAKER) * abs(leg.ratio) * 0.5 * (b + a)
+            return total
+        if spread.quote is SpreadQuote.LOG_RATIO:
+            fee = sum(self.fees.rate(leg.instrument, Liquidity.TAKER) * abs(leg.ratio) for leg in legs)
+            return np.full(value.size, fee)
+        raise ValidationError(
+            f"BandObjective trades basis, difference and log-ratio spreads; {spread.quote.value!r} is not one"
+        )
 
     def run(self, params: Mapping[str, Any], *, warmup: SpreadData | None = None) -> VectorizedResult:
         """Backtest one parameter set; the full :class:`VectorizedResult`."""

@@ -72,3 +72,17 @@ def test_metrics_reject_nan() -> None:
             traded_notional=z,
             n_trades=0,
         )
+
+
+def test_drawdown_counts_the_starting_capital_as_the_first_peak() -> None:
+    # capital 1,000; the first bar loses 100, the second recovers 50: equity 900, 950.
+    # Peak is the capital itself: drawdown 100 / 1,000 = 10% (was 0: the first bar was its own peak)
+    ts = np.arange(2, dtype=np.int64) * NS_PER_HOUR
+    zero = np.zeros(2)
+    m = compute_metrics(
+        ts_ns=ts, capital=1_000.0, convergence=np.array([-100.0, 50.0]), crossing=zero, fees=zero,
+        funding=zero, traded_notional=zero, n_trades=0,
+    )  # fmt: skip
+    assert m.max_drawdown == pytest.approx(0.1)
+    assert max_drawdown(np.array([900.0, 950.0]), start=1_000.0) == pytest.approx(0.1)
+    assert max_drawdown(np.array([1_100.0, 990.0]), start=1_000.0) == pytest.approx(0.1)

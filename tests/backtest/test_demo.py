@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from spreadlab.backtest.demo import BasisDemoConfig, demo_market, run_basis_demo
+from spreadlab.data.market import build_market
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,6 @@ def test_outputs_and_pnl_split(demo_run) -> None:
     trades = pl.read_parquet(res.trades_path)
     assert {"time", "instrument_id", "side", "qty", "price", "fee_usd", "event"} <= set(trades.columns)
     assert trades.height > 0
-    # every trade pays the ask when buying and receives the bid when selling: fees are positive
     assert (trades["fee_usd"] > 0).all()
     # entries and exits come in perp/spot pairs on the same bar
     assert trades.height % 2 == 0
@@ -36,6 +36,24 @@ def test_outputs_and_pnl_split(demo_run) -> None:
     summary = res.summary()
     assert summary["metrics"]["n_trades"] == m.n_trades
     assert 0 <= summary["premium_bursts_traded"] <= summary["premium_bursts_injected"]
+
+
+def test_every_fill_is_at_its_bars_touch(demo_run) -> None:
+    # buys pay the ask and sells receive the bid of the market's own quote at the fill's bar
+    quotes = build_market(demo_run.config.market).quotes.select(
+        pl.col("ts_event").alias("ts_ns"), "instrument_id", "bid", "ask"
+    )
+    fills = demo_run.backtest.trades.join(quotes, on=["ts_ns", "instrument_id"], how="left")
+    assert fills.height == demo_run.backtest.trades.height > 0
+    assert fills["bid"].null_count() == 0
+    buys, sells = fills.filter(pl.col("side") == 1), fills.filter(pl.col("side") == -1)
+    assert buys.height > 0 and sells.height > 0
+    assert (buys["price"] == buys["ask"]).all()
+    assert (sells["price"] == sells["bid"]).all()
+    # and the fee is the venue's taker rate on the fill's notional (SIM: perp 0.05%, spot 0.10%)
+    rate = pl.when(pl.col("instrument_id").str.contains("PERP")).then(0.0005).otherwise(0.001)
+    want = fills.select(pl.col("qty") * pl.col("price") * rate).to_series()
+    assert fills["fee_usd"].to_list() == pytest.approx(want.to_list(), rel=1e-12)
 
 
 def test_report_is_self_contained_with_three_charts(demo_run) -> None:

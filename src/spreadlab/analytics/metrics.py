@@ -8,7 +8,8 @@ capital, no compounding), r_t = p_t / C and
 - annualised return     = mean(r) * periods_per_year
 - Sharpe                = mean(r) / std(r, ddof=1) * sqrt(periods_per_year)
 - Sortino               = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(periods_per_year)
-- max drawdown          = max_t (peak_t - E_t) / peak_t with E_t = C + cumsum(p)
+- max drawdown          = max_t (peak_t - E_t) / peak_t with E_t = C + cumsum(p) and
+                          peak_t = max(C, E_0..E_t): the starting capital is the first peak
 - turnover (annualised) = sum(traded notional) / C * periods_per_year / n
 """
 
@@ -46,9 +47,20 @@ def periods_per_year(ts_ns: IntArray) -> float:
     return float(NS_PER_YEAR / np.median(step))
 
 
-def max_drawdown(equity: FloatArray) -> float:
-    """Largest peak-to-trough fall of ``equity`` as a fraction of the peak (>= 0)."""
+def max_drawdown(equity: FloatArray, *, start: float | None = None) -> float:
+    """Largest peak-to-trough fall of ``equity`` as a fraction of the peak (>= 0).
+
+    ``start`` is the equity before the first value (the starting capital); it
+    is the first peak, so a loss on the first bar counts.
+
+    Examples
+    --------
+    >>> max_drawdown(np.array([90.0, 95.0]), start=100.0)
+    0.1
+    """
     eq = np.asarray(equity, dtype=np.float64)
+    if start is not None:
+        eq = np.concatenate(([require_positive("start", start)], eq))
     peak = np.maximum.accumulate(eq)
     if np.any(peak <= 0):
         raise ValidationError("equity must stay positive to measure drawdown as a fraction")
@@ -141,7 +153,7 @@ def compute_metrics(
         annualised_return=mean * ppy,
         sharpe=mean / sd * math.sqrt(ppy) if sd > 0 else 0.0,
         sortino=mean / downside * math.sqrt(ppy) if downside > 0 else 0.0,
-        max_drawdown=max_drawdown(capital + np.cumsum(pnl)),
+        max_drawdown=max_drawdown(capital + np.cumsum(pnl), start=capital),
         turnover=float(np.sum(parts[4]) / capital * ppy / n),
         n_trades=int(n_trades),
         pnl=PnLBreakdown(

@@ -25,7 +25,7 @@ def test_import_json_list_show(tmp_path):
     assert [f["rows_read"] for f in files] == [10, 200]
     assert [f["rows_stored"] for f in files] == [10, 200]
     assert files[0]["instruments"] == ["BITMEX:XBTUSD"]
-    assert files[1]["instruments"] == ["BYBIT_LINEAR:WIF"]  # the file holds WIF funding only
+    assert files[1]["instruments"] == ["BYBIT_LINEAR:WIFUSDT"]  # the file holds WIF funding only
     again = runner.invoke(app, ["import", "auto", str(f1), "--catalog", cat, "--json"])
     assert json.loads(again.stdout)["files"][0]["status"] == "already_imported"
     listed = runner.invoke(app, ["list", "--catalog", cat, "--json"])

@@ -73,7 +73,10 @@ def _run(shared: Path, tmp: Path, *, all_snapshots: bool, max_bytes: int | None 
 def test_shared_files_sample_import(shared_data, tmp_path):
     cat = _run(shared_data, tmp_path, all_snapshots=False, max_bytes=1_000_000)
     inst = cat.instruments()
-    assert inst.filter(inst["instrument_id"] == "BINANCE_USDM:WIF")["kind"].to_list() == ["bars", "funding"]
+    assert inst.filter(inst["instrument_id"] == "BINANCE_USDM:WIFUSDT")["kind"].to_list() == [
+        "bars",
+        "funding",
+    ]
     marks_8h = cat.sql("SELECT count(*) AS n FROM bars WHERE interval_ns = 28800000000000 "
                        "AND price_type = 'mark' AND instrument_id LIKE 'BINANCE_USDM:%'")  # fmt: skip
     assert marks_8h["n"][0] == 1281 + 91  # binance_usdm_mark_8h + freqtrade XRP 8h mark

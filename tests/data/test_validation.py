@@ -16,10 +16,12 @@ from spreadlab.data.validation import Check, Validator
 from spreadlab.errors import DataError
 
 S = 1_000_000_000
+T0 = 1_722_470_400 * S  # 2024-08-01: stamps are offsets from a plausible market time
 
 
 def _quotes(ts, bid, ask, inst="BINANCE:BTCUSDT"):
     n = len(ts)
+    ts = [T0 + t for t in ts]
     return ImportBatch(
         kind=EventKind.QUOTES,
         frame=conform(
@@ -78,8 +80,8 @@ def test_bar_range_and_interval_gap():
     frame = conform(
         pl.DataFrame(
             {
-                "ts_event": [0, h, 5 * h],
-                "ts_recv": [h, 2 * h, 6 * h],
+                "ts_event": [T0, T0 + h, T0 + 5 * h],
+                "ts_recv": [T0 + h, T0 + 2 * h, T0 + 6 * h],
                 "instrument_id": ["V:B"] * 3,
                 "open": [1.0, 1.0, 1.0],
                 "high": [2.0, 0.5, 2.0],

@@ -31,12 +31,19 @@ from pathlib import Path
 
 import polars as pl
 
+from spreadlab.core.enums import Venue
+from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import NS_PER_DAY, NS_PER_MINUTE, ns_to_iso
+from spreadlab.data.domains import TS_MAX, TS_MIN, field_rules
 from spreadlab.data.importers.base import QUARANTINE_SCHEMA, ImportBatch, empty_quarantine
-from spreadlab.data.schema import PRICE_COLUMNS, SERIES_KEYS, SIZE_COLUMNS, EventKind
-from spreadlab.errors import DataError
+from spreadlab.data.schema import SERIES_KEYS, EventKind
+from spreadlab.errors import DataError, UnknownSymbolError, ValidationError
+from spreadlab.instruments.base import Option
+from spreadlab.instruments.symbols import parse_symbol
 
 __all__ = ["Check", "Finding", "Validator", "default_gap_ns"]
+
+_PARSED_VENUES = frozenset(v.value for v in Venue if v not in (Venue.SIM, Venue.SIM2))
 
 
 class Check(StrEnum):
@@ -44,6 +51,9 @@ class Check(StrEnum):
 
     BAD_PRICE = "bad_price"
     BAD_SIZE = "bad_size"
+    BAD_VALUE = "bad_value"
+    BAD_INSTRUMENT = "bad_instrument"
+    NAME_MISMATCH = "name_mismatch"
     OUT_OF_ORDER = "out_of_order"
     DUPLICATE_TS = "duplicate_ts"
     CROSSED = "crossed"
@@ -111,6 +121,7 @@ class Validator:
     gap_ns: int | None = None
     _counts: dict[tuple[Check, EventKind], list[object]] = field(default_factory=dict)
     _last: dict[EventKind, pl.DataFrame] = field(default_factory=dict)
+    _ids: dict[str, str | tuple[float, int, str] | None] = field(default_factory=dict)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -143,38 +154,16 @@ class Validator:
     def _bad_values(
         self, frame: pl.DataFrame, line: pl.Series, kind: EventKind
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        tests: list[tuple[str, Check, pl.Expr, str]] = []
-        for c in PRICE_COLUMNS[kind]:
-            col = pl.col(c)
-            tests.append((c, Check.BAD_PRICE, col.is_not_null() & ~(col.is_finite() & (col > 0)),
-                          "price must be finite and > 0"))  # fmt: skip
-        for c in SIZE_COLUMNS[kind]:
-            col = pl.col(c)
-            tests.append((c, Check.BAD_SIZE, col.is_not_null() & ~(col.is_finite() & (col >= 0)),
-                          "size must be finite and >= 0"))  # fmt: skip
-        if kind is EventKind.BOOK_SNAPSHOTS:
-            for c in ("bid_prices", "ask_prices"):
-                col = pl.col(c)
-                bad = (col.list.eval(~(pl.element().is_finite() & (pl.element() > 0))).list.any()).fill_null(
-                    False
-                )
-                tests.append((c, Check.BAD_PRICE, bad, "price must be finite and > 0"))
-            for c in ("bid_sizes", "ask_sizes"):
-                col = pl.col(c)
-                bad = (col.list.eval(~(pl.element().is_finite() & (pl.element() >= 0))).list.any()).fill_null(
-                    False
-                )
-                tests.append((c, Check.BAD_SIZE, bad, "size must be finite and >= 0"))
-        if not tests:
-            return frame, empty_quarantine()
-        if not frame.select(pl.any_horizontal([t[2] for t in tests]).any()).item():
+        rules = [(r.column, Check(r.check), r.bad, r.reason) for r in field_rules(kind, frame.columns)]
+        tests: list[tuple[str, Check, pl.Expr, str]] = list(rules)
+        tests.extend(self._instrument_tests(frame, kind))
+        if not frame.select(pl.any_horizontal([t[2].fill_null(False) for t in tests]).any()).item():
             return frame, empty_quarantine()  # the usual batch: one pass, nothing to report
-        flags = frame.select([t[2].alias(f"__bad{i}") for i, t in enumerate(tests)])
+        flags = frame.select([t[2].fill_null(False).alias(f"__bad{i}") for i, t in enumerate(tests)])
         any_bad = flags.select(pl.any_horizontal(pl.all())).to_series()
-        if not any_bad.any():
-            return frame, empty_quarantine()
         rows: list[dict[str, object]] = []
         taken: set[int] = set()
+        first_bad = int(any_bad.arg_true()[0])
         for i, (c, chk, _, reason) in enumerate(tests):
             mask = flags[f"__bad{i}"]
             n = int(mask.sum())
@@ -183,6 +172,8 @@ class Validator:
             idx = mask.arg_true().to_list()
             r0 = idx[0]
             if not self.skip_bad:
+                if r0 != first_bad and not bool(flags[f"__bad{i}"][first_bad]):
+                    continue  # report the earliest bad row of the batch, whichever rule it breaks
                 ln = line[r0]
                 where = (
                     None if ln is not None else f" (row {r0 + 1} of its batch, ts {frame['ts_event'][r0]})"
@@ -205,9 +196,43 @@ class Validator:
                             "raw": str(frame.row(r))[:1000],
                         }
                     )
-            self._add(chk, kind, n, f"{c}={frame[c][r0]!r} at {ns_to_iso(frame['ts_event'][r0])}")
+            self._add(chk, kind, n, f"{c}={frame[c][r0]!r} at {_when(frame['ts_event'][r0])}")
         quarantine = pl.DataFrame(rows, schema=QUARANTINE_SCHEMA)
         return frame.filter(~any_bad), quarantine
+
+    def _instrument_tests(
+        self, frame: pl.DataFrame, kind: EventKind
+    ) -> list[tuple[str, Check, pl.Expr, str]]:
+        """Rules on the instrument id: it parses on its venue, and an option's strike, expiry and kind
+        agree with its name."""
+        ids = frame["instrument_id"].drop_nulls().unique().to_list()
+        for iid in ids:
+            if iid not in self._ids:
+                self._ids[iid] = _parse_id(iid)
+        bad = {i: self._ids[i] for i in ids if isinstance(self._ids[i], str)}
+        tests: list[tuple[str, Check, pl.Expr, str]] = []
+        for iid, why in bad.items():
+            tests.append(("instrument_id", Check.BAD_INSTRUMENT, pl.col("instrument_id") == iid, str(why)))
+        if kind is EventKind.OPTION_QUOTES:
+            opts = {i: v for i, v in ((i, self._ids[i]) for i in ids) if isinstance(v, tuple)}
+            if opts:
+                iid_col = pl.col("instrument_id")
+                strike = iid_col.replace_strict({i: v[0] for i, v in opts.items()}, default=None,
+                                                return_dtype=pl.Float64)  # fmt: skip
+                expiry = iid_col.replace_strict({i: v[1] for i, v in opts.items()}, default=None,
+                                                return_dtype=pl.Int64)  # fmt: skip
+                okind = iid_col.replace_strict({i: v[2] for i, v in opts.items()}, default=None,
+                                               return_dtype=pl.String)  # fmt: skip
+                tests.append(("strike", Check.NAME_MISMATCH,
+                              strike.is_not_null() & ((pl.col("strike") - strike).abs() > 1e-9 * strike),
+                              "strike differs from the instrument name"))  # fmt: skip
+                tests.append(("expiry_ns", Check.NAME_MISMATCH,
+                              expiry.is_not_null() & ((pl.col("expiry_ns") - expiry).abs() >= NS_PER_DAY),
+                              "expiry differs from the instrument name by a day or more"))  # fmt: skip
+                tests.append(("option_kind", Check.NAME_MISMATCH,
+                              okind.is_not_null() & (pl.col("option_kind") != okind),
+                              "option kind differs from the instrument name"))  # fmt: skip
+        return [(c, chk, e.fill_null(False), r) for c, chk, e, r in tests]
 
     def _market_facts(self, frame: pl.DataFrame, kind: EventKind) -> None:
         keys = list(SERIES_KEYS[kind])
@@ -307,7 +332,28 @@ class Validator:
                 self._add(chk, kind, n, _describe(frame.filter(mask).row(0, named=True)))
 
 
+def _when(ts: object) -> str:
+    return ns_to_iso(ts) if isinstance(ts, int) and TS_MIN <= ts < TS_MAX else repr(ts)
+
+
+def _parse_id(text: str) -> str | tuple[float, int, str] | None:
+    """Return why ``text`` is not a valid id (a str), an option's (strike, expiry, kind), or None."""
+    try:
+        iid = InstrumentId.parse(text)
+    except ValidationError as exc:
+        return str(exc)
+    if iid.venue not in _PARSED_VENUES:
+        return None  # a venue spreadlab has no symbol grammar for: the generic id check only
+    try:
+        inst = parse_symbol(iid.venue, iid.symbol)
+    except UnknownSymbolError as exc:
+        return str(exc)
+    if isinstance(inst, Option):
+        return (float(inst.strike), int(inst.expiry_ns), inst.kind.value)
+    return None
+
+
 def _describe(row: dict[str, object]) -> str:
     ts = row.get("ts_event")
-    when = ns_to_iso(int(ts)) if isinstance(ts, int) else "?"
+    when = _when(ts) if isinstance(ts, int) else "?"
     return f"{row.get('instrument_id')} at {when}"

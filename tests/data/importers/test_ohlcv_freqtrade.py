@@ -52,7 +52,9 @@ def test_long_bars_values_against_pandas():
         == pd.to_datetime(ref["date"], utc=True).dt.as_unit("ns").astype("int64").tolist()
     )
     assert got["close"].to_list() == ref["close"].tolist()
-    assert got["instrument_id"].to_list() == ("BINANCE_USDM:" + ref["symbol"]).tolist()
+    assert (
+        got["instrument_id"].to_list() == ("BINANCE_USDM:" + ref["symbol"] + "USDT").tolist()
+    )  # bare coins -> USDT pairs
     assert set(got["price_type"].to_list()) == {"mark"}
     assert set(got["interval_ns"].to_list()) == {8 * 3600 * 10**9}
     # a bar is known at its close: ts_recv = open + 8h

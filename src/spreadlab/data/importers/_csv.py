@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from spreadlab.data.importers.base import QUARANTINE_SCHEMA, empty_quarantine, open_binary
@@ -31,6 +32,7 @@ from spreadlab.errors import DataError
 __all__ = ["CsvChunk", "epoch_to_ns", "iter_csv", "read_header", "to_ns"]
 
 _BLOCK_MIN = 1 << 16
+_MAX_LINE = 100_000  # characters; no CSV row of a market data format comes near (csv's own limit is 131,072)
 _ISO_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f%:z",
     "%Y-%m-%dT%H:%M:%S%.f%:z",
@@ -142,6 +144,7 @@ def _iter_blocks(
     idx = [names.index(n) for n in cols]
     schema = {n: dtypes[n] for n in cols}
     line_no = 1
+    compressed = _is_compressed(path)
     with open_binary(path) as fh:
         if has_header:
             fh.readline()
@@ -156,9 +159,54 @@ def _iter_blocks(
                 break
             if not block.endswith(b"\n"):
                 block += fh.readline()
-            chunk = _parse_block(block, path, line_no, names, cols, idx, schema, required, skip_bad)
+            # a compressed file whose text stops mid-line was cut before it was compressed
+            cut = compressed and not block.endswith(b"\n") and not fh.peek(1)[:1]  # type: ignore[attr-defined]
+            chunk = _parse_block(
+                block, path, line_no, names, cols, idx, schema, required, skip_bad, cut_last=cut
+            )
             line_no += chunk.lines
             yield chunk
+
+
+def _is_compressed(path: Path) -> bool:
+    with Path(path).open("rb") as fh:
+        magic = fh.read(4)
+    return magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04"
+
+
+def _ragged(block: bytes, n_fields: int) -> bool:
+    """Return True when some non-blank line of ``block`` does not hold exactly ``n_fields`` fields.
+
+    Counts commas per line with numpy (no quotes: a block holding ``"`` is always re-checked by the
+    ``csv`` module), so the usual block costs one vectorised pass.
+    """
+    if b'"' in block:
+        return True
+    arr = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if not block.endswith(b"\n"):
+        ends = np.append(ends, len(arr))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    commas = np.concatenate(([0], np.cumsum(arr == 44)))
+    count = commas[ends] - commas[starts]
+    length = ends - starts
+    cr = np.zeros(len(ends), dtype=bool)
+    has = length > 0
+    cr[has] = arr[ends[has] - 1] == 13
+    blank = (length - cr) <= 0
+    return bool(np.any(~blank & (count != n_fields - 1)))
+
+
+def _regular_layout(path: Path, n_fields: int) -> bool:
+    """Return True when every line of an uncompressed file has ``n_fields`` fields (read in 64 MiB blocks)."""
+    with Path(path).open("rb") as fh:
+        fh.readline()  # the header (or the first row: a header-less file is checked by its reader)
+        while block := fh.read(1 << 26):
+            if not block.endswith(b"\n"):
+                block += fh.readline()
+            if _ragged(block, n_fields):
+                return False
+    return True
 
 
 class _FastPathError(Exception):
@@ -185,10 +233,8 @@ def iter_csv(
     """
     kw = {"names": names, "dtypes": dtypes, "required": required, "has_header": has_header,
           "chunk_rows": chunk_rows, "skip_bad": skip_bad}  # fmt: skip
-    with Path(path).open("rb") as fh:
-        magic = fh.read(4)
-    compressed = magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04"
-    if skip_bad or compressed:
+    compressed = _is_compressed(path)
+    if skip_bad or compressed or not _regular_layout(path, len(names)):
         yield from _iter_blocks(path, **kw)  # type: ignore[arg-type]
         return
     delivered = 0
@@ -252,7 +298,12 @@ def _parse_block(
     schema: dict[str, pl.DataType],
     required: Sequence[str],
     skip_bad: bool,
+    *,
+    cut_last: bool = False,
 ) -> CsvChunk:
+    if cut_last or _ragged(block, len(names)):
+        return _parse_block_slow(block, path, first_line, names, cols, schema, required, skip_bad,
+                                 cut_last=cut_last)  # fmt: skip
     try:
         frame = pl.read_csv(
             block,
@@ -294,11 +345,14 @@ def _parse_block_slow(
     schema: dict[str, pl.DataType],
     required: Sequence[str],
     skip_bad: bool,
+    *,
+    cut_last: bool = False,
 ) -> CsvChunk:
     text = block.decode("utf-8", errors="replace")
     raw_lines = text.split("\n")
     if raw_lines and raw_lines[-1] == "":
         raw_lines.pop()
+    last = first_line + len(raw_lines) - 1
     bad: list[tuple[int, str, str, str]] = []
     good_rows: list[list[str | None]] = []
     good_lines: list[int] = []
@@ -308,7 +362,19 @@ def _parse_block_slow(
         stripped = raw.rstrip("\r")
         if not stripped.strip():
             continue
-        fields = next(csv.reader([stripped]))
+        if cut_last and ln == last:
+            bad.append((ln, "*", "the last line has no line end: the file was cut", stripped))
+            continue
+        if len(stripped) > _MAX_LINE:
+            bad.append(
+                (ln, "*", f"line is {len(stripped):,} characters long (limit {_MAX_LINE:,})", stripped)
+            )
+            continue
+        try:
+            fields = next(csv.reader([stripped]))
+        except csv.Error as exc:
+            bad.append((ln, "*", f"not a CSV line: {exc}", stripped))
+            continue
         if len(fields) != len(names):
             bad.append((ln, "*", f"expected {len(names)} fields, found {len(fields)}", stripped))
             continue

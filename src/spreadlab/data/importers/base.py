@@ -59,11 +59,12 @@ import gzip
 import importlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import polars as pl
 
@@ -253,7 +254,10 @@ def detect_format(path: Path) -> ImportFormat:
 def open_binary(path: Path) -> io.BufferedIOBase:
     """Open ``path`` for streaming reads, decompressing ``.gz`` and single-member ``.zip``.
 
-    Compression is recognised from the magic bytes, not the file name.
+    Compression is recognised from the magic bytes, not the file name. A
+    truncated or corrupt gzip or zip stream raises :class:`DataError` naming
+    the file (at open, or at the read that meets the damage), never a raw
+    ``EOFError`` / ``BadZipFile``.
     """
     path = Path(path)
     if not path.is_file():
@@ -261,16 +265,52 @@ def open_binary(path: Path) -> io.BufferedIOBase:
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic[:2] == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        return io.BufferedReader(_Guarded(gzip.open(path, "rb"), path, "gzip"), buffer_size=1 << 20)
     if magic == b"PK\x03\x04":
-        zf = zipfile.ZipFile(path)
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise DataError(f"zip archive is truncated or corrupt ({exc})", path=str(path)) from exc
         names = [n for n in zf.namelist() if not n.endswith("/")]
         if len(names) != 1:
             zf.close()
             raise DataError(f"zip archive holds {len(names)} files; expected exactly one", path=str(path))
         inner = zf.open(names[0], "r")
-        return io.BufferedReader(_ZipMember(zf, inner), buffer_size=1 << 20)
+        return io.BufferedReader(_Guarded(_ZipMember(zf, inner), path, "zip"), buffer_size=1 << 20)
     return path.open("rb")
+
+
+_STREAM_ERRORS = (EOFError, zipfile.BadZipFile, zlib.error, gzip.BadGzipFile, OSError)
+
+
+class _Guarded(io.RawIOBase):
+    """A decompressing stream whose damage errors become :class:`DataError` naming the file."""
+
+    def __init__(self, inner: IO[bytes] | io.IOBase, path: Path, what: str) -> None:
+        super().__init__()
+        self._inner: Any = inner
+        self._path = path
+        self._what = what
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(buffer))
+        except _STREAM_ERRORS as exc:
+            raise DataError(
+                f"{self._what} data is truncated or corrupt ({type(exc).__name__}: {exc})",
+                path=str(self._path),
+            ) from exc
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
 
 
 class _ZipMember(io.RawIOBase):
@@ -289,6 +329,9 @@ class _ZipMember(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
+
+    def read(self, size: int = -1) -> bytes:
+        return self._inner.read(size)
 
     def close(self) -> None:
         if not self.closed:

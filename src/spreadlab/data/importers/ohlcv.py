@@ -17,7 +17,12 @@ UTC. The venue comes from ``venue=`` (these files do not name it); the
 symbol from the symbol column, else ``symbol=``, else a token of the file
 name that ends in a quote currency (``perp_BTCUSDT_1d.csv`` -> ``BTCUSDT``).
 Pair-style symbols are turned into venue symbols (``BTC/USDT:USDT`` ->
-``BTCUSDT``).
+``BTCUSDT``); a bare coin (``WIF``, as freqtrade users' concatenated tables
+write it) on a venue whose symbols are pairs quoted in USDT by default
+(Binance spot and USDⓈ-M, Bybit spot and linear) becomes the USDT pair
+(``WIFUSDT``). Every symbol must then parse on the venue
+(:func:`~spreadlab.instruments.parse_symbol`), or the import stops naming
+the file, line and value.
 
 The bar interval comes from the file name (``_5m``, ``-1h``, ``_8h``,
 ``_1d``, ``1w``), else ``close_time``, else the median spacing of one
@@ -88,6 +93,18 @@ def _venue_symbol(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().str.replace(r":.*$", "").str.replace_all("/", "")
 
 
+_USDT_VENUES = ("BINANCE", "BINANCE_USDM", "BYBIT", "BYBIT_LINEAR")
+
+
+def _coin_to_pair(syms: pl.Series, venue: str) -> pl.Series:
+    """Append USDT to bare coins (no quote currency at the end) on USDT-quoted venues."""
+    if venue not in _USDT_VENUES:
+        return syms
+    quoted = syms.str.contains(r"(USDT|USDC|BUSD|FDUSD|TUSD|DAI|USD|EUR|TRY|BTC|ETH|BNB)$")
+    bare = syms.str.contains(r"^[A-Z0-9]+$") & (~quoted | syms.is_in(["BTC", "ETH", "BNB"]))
+    return pl.select(pl.when(pl.lit(bare)).then(pl.lit(syms) + "USDT").otherwise(pl.lit(syms))).to_series()
+
+
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     low = {c.lower(): c for c in columns}
     for n in names:
@@ -134,7 +151,7 @@ def convert_long(
             frame, lines, syms.is_null(), field=scol, reason="empty symbol", path=path, skip_bad=skip_bad
         )
         qs.append(q)
-        syms = syms.drop_nulls()
+        syms = _coin_to_pair(syms.drop_nulls(), venue)
     else:
         sym = symbol or _symbol_from_name(path.name.split(".")[0])
         if sym is None:
@@ -151,7 +168,15 @@ def convert_long(
             "instrument_id",
             pl.col(rate).cast(pl.Float64).alias("rate"),
             pl.col("ts_event").alias("funding_time_ns"),
-            step.cast(pl.Int64).backward_fill().over("instrument_id").alias("interval_ns"),
+            # a duplicated or out-of-order row says nothing about the interval (the validator reports it)
+            pl.when(step > 0)
+            .then(step)
+            .otherwise(None)
+            .cast(pl.Int64)
+            .backward_fill()
+            .forward_fill()
+            .over("instrument_id")
+            .alias("interval_ns"),
         )
         out.append(
             make_batch(EventKind.FUNDING, funding, rows_read=rows_read, quarantine=pl.concat(qs), line=lines)
@@ -229,8 +254,8 @@ def read_ohlcv(
     >>> from spreadlab.testing import shared_file
     >>> f = shared_file("binance_bybit_perps/binance_usdm_funding.csv.gz")
     >>> b = next(read_ohlcv(f, venue="BINANCE_USDM")) if f else None
-    >>> (b.kind.value, b.frame["instrument_id"][0]) if b else ("funding", "BINANCE_USDM:WIF")
-    ('funding', 'BINANCE_USDM:WIF')
+    >>> (b.kind.value, b.frame["instrument_id"][0]) if b else ("funding", "BINANCE_USDM:WIFUSDT")
+    ('funding', 'BINANCE_USDM:WIFUSDT')
     """
     path = Path(path)
     v = require_venue(venue, path, "ohlcv")

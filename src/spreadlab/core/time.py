@@ -39,10 +39,11 @@ NS_PER_DAY = 24 * NS_PER_HOUR
 NS_PER_YEAR = int(365.25 * NS_PER_DAY)
 
 #: Day count each venue states its option IVs, greeks and annualised basis in.
-#: Deribit: ACT/365, checked against its published mark IVs on real chains.
-#: Binance, Bybit and OKX do not publish theirs; ACT/365 (the convention of
-#: Deribit, which their option marks track) is assumed. The simulated venues
-#: use ACT/365 so that the built-in market quotes like Deribit.
+#: Deribit: ACT/365, checked against its published mark IVs and greeks on real
+#: chains. Binance options: ACT/365, checked against the mark-price payload of
+#: its API documentation (spreadlab has no Binance options venue yet). Bybit and
+#: OKX publish no year length and no payload to check it by; ACT/365 is assumed.
+#: The simulated venues use ACT/365 so the built-in market quotes like Deribit.
 VENUE_DAY_COUNT: dict[Venue, DayCount] = dict.fromkeys(Venue, DayCount.ACT_365)
 
 

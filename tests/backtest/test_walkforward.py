@@ -162,3 +162,13 @@ def test_ols_hedge_and_size_are_refitted_on_the_training_bars_only() -> None:
             ),
             hedge="ols",
         )
+
+
+def test_a_strategy_with_its_fee_model_pickles_for_worker_processes(edge_market) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    s = _strategy(edge_market)
+    back = pickle.loads(pickle.dumps(s))
+    assert back.fees == s.fees and back.fees.rates == s.fees.rates
+    params = {"window": 240, "entry_z": 2.0}
+    assert back.window(100, 2000)(params).metrics == s.window(100, 2000)(params).metrics

@@ -30,10 +30,20 @@ import numpy as np
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.analytics.pbo import PBOResult, pbo
 from spreadlab.analytics.sharpe_stats import deflated_sharpe, probabilistic_sharpe, sharpe_moments
+from spreadlab.backtest.search import SearchResult
 from spreadlab.core.time import ns_to_iso
+from spreadlab.data.trials import TrialLog
 from spreadlab.errors import InsufficientDataError, ValidationError
 
-__all__ = ["ValidationResult", "Verdict", "WindowResult", "oos_statistics"]
+__all__ = [
+    "ValidationResult",
+    "Verdict",
+    "WindowResult",
+    "candidate_pbo",
+    "deflation_inputs",
+    "oos_statistics",
+    "record_trials",
+]
 
 Method = Literal["walk-forward", "cpcv"]
 
@@ -53,6 +63,7 @@ class WindowResult:
     oos_metrics: dict[str, float]
     n_candidates: int
     run_id: str
+    trials: tuple[tuple[dict[str, Any], float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: bar spans, ISO times, parameters, fitted values, IS and OOS metrics."""
@@ -113,6 +124,26 @@ def oos_statistics(
         sharpe_per_period=sr, sharpe_annualised=sr * math.sqrt(periods_per_year), skew=g3, kurtosis=g4,
         n_obs=n, psr=psr, dsr=dsr, traded=True,
     )  # fmt: skip
+
+
+def record_trials(seen: dict[str, float], res: SearchResult) -> None:
+    """Note every configuration of a search with its per-period Sharpe (the latest wins)."""
+    for p, m in zip(res.params, res.metrics, strict=True):
+        seen[repr(sorted(p.items()))] = float(m.get("sharpe_per_period", math.nan))
+
+
+def deflation_inputs(
+    log: TrialLog | None, data_key: str, seen: dict[str, float], start_ns: int, end_ns: int
+) -> tuple[int, float]:
+    """Distinct configurations tried and the variance of their per-period Sharpe ratios.
+
+    From the trial log when there is one (every run on overlapping data of
+    ``data_key``), else from the configurations ``seen`` in this run.
+    """
+    if log is not None:
+        return log.deflation(data_key, start_ns=start_ns, end_ns=end_ns)
+    vals = np.array([v for v in seen.values() if math.isfinite(v)])
+    return len(seen), float(np.var(vals, ddof=1)) if vals.size > 1 else 0.0
 
 
 def candidate_pbo(returns: FloatArray, *, n_splits: int = 16) -> PBOResult | None:

@@ -43,7 +43,9 @@ from spreadlab.backtest.validation import (
     ValidationResult,
     WindowResult,
     candidate_pbo,
+    deflation_inputs,
     oos_statistics,
+    record_trials,
 )
 from spreadlab.core.validate import require_in_range
 from spreadlab.data.trials import TrialLog, new_run_id
@@ -166,8 +168,7 @@ def walk_forward_search(
             run_id=f"{rid}-w{k}",
         )  # fmt: skip
         name = res.objective
-        for p, m in zip(res.params, res.metrics, strict=True):
-            seen[_key(p)] = float(m.get("sharpe_per_period", math.nan))
+        record_trials(seen, res)
         if k == 0:
             candidates = [dict(p) for p in res.params]
         test = fitted.window(te_lo, te_hi)
@@ -181,9 +182,10 @@ def walk_forward_search(
                 train_ns=(int(ts[tr_lo]), int(ts[tr_hi - 1])), test_ns=(int(ts[te_lo]), int(ts[te_hi - 1])),
                 params=dict(chosen), fitted=fitted.fitted(), is_metrics=dict(res.metrics[res.best]),
                 oos_metrics=dict(out.metrics), n_candidates=len(res.params), run_id=f"{rid}-w{k}",
+                trials=tuple((dict(p), float(v)) for p, v in zip(res.params, res.scores, strict=True)),
             )
         )  # fmt: skip
-    n_trials, var = _deflation(log, strategy.data_key, seen, int(ts[spans[0][0]]), int(ts[-1]))
+    n_trials, var = deflation_inputs(log, strategy.data_key, seen, int(ts[spans[0][0]]), int(ts[-1]))
     returns = np.concatenate(oos)
     oos_ts = np.concatenate([ts[lo:hi] for _, _, lo, hi in spans])
     ppy = periods_per_year(ts)
@@ -199,17 +201,3 @@ def walk_forward_search(
             "sampler": type(sampler).__name__, "n_candidates": len(candidates),
         },
     )  # fmt: skip
-
-
-def _key(params: dict) -> str:
-    return repr(sorted(params.items()))
-
-
-def _deflation(
-    log: TrialLog | None, data_key: str, seen: dict[str, float], start_ns: int, end_ns: int
-) -> tuple[int, float]:
-    """Distinct configurations tried and the variance of their per-period Sharpe ratios."""
-    if log is not None:
-        return log.deflation(data_key, start_ns=start_ns, end_ns=end_ns)
-    vals = np.array([v for v in seen.values() if math.isfinite(v)])
-    return len(seen), float(np.var(vals, ddof=1)) if vals.size > 1 else 0.0

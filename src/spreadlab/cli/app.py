@@ -43,6 +43,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "spreadlab.cli.trials", "trials",
         "List the logged trials: config hash, parameters, data range, metrics, time, run id.",
     ),
+    "validate": (
+        "spreadlab.cli.validate", "validate",
+        "Walk-forward or CPCV validation of a study on a catalog: HTML report ending in a verdict.",
+    ),
+    "optimize": (
+        "spreadlab.cli.validate", "optimize",
+        "Search a study's parameters (grid or TPE, local or Ray); every trial is logged.",
+    ),
 }  # fmt: skip
 
 

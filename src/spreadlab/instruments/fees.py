@@ -295,6 +295,12 @@ def _freeze(items: Iterable[tuple[object, FeeRate]], what: str) -> Mapping[objec
     return MappingProxyType(out)
 
 
+def _rebuild_model(
+    rates: Mapping[RateKey, FeeRate], overrides: Mapping[str, FeeRate], fallback: FeeRate | None
+) -> FeeModel:
+    return FeeModel(rates=rates, overrides=overrides, fallback=fallback)
+
+
 def _check_key(key: object) -> None:
     ok = (
         isinstance(key, tuple)
@@ -349,6 +355,10 @@ class FeeModel:
         object.__setattr__(self, "overrides", _freeze(self.overrides.items(), "overrides"))
         if self.fallback is not None and not isinstance(self.fallback, FeeRate):
             raise ValidationError(f"fallback={self.fallback!r} must be a FeeRate or None")
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle as plain dicts (a mappingproxy does not pickle): objectives ship to worker processes."""
+        return (_rebuild_model, (dict(self.rates), dict(self.overrides), self.fallback))
 
     @classmethod
     def default(

@@ -109,6 +109,7 @@ class ImportFormat(StrEnum):
     BYBIT_OB = "bybit-ob"
     FREQTRADE = "freqtrade"
     OHLCV = "ohlcv"
+    PARQUET = "parquet"
     AUTO = "auto"
 
 
@@ -201,6 +202,7 @@ IMPORTER_MODULES: dict[ImportFormat, str] = {
     ImportFormat.BYBIT_OB: "spreadlab.data.importers.bybit_ob",
     ImportFormat.FREQTRADE: "spreadlab.data.importers.freqtrade",
     ImportFormat.OHLCV: "spreadlab.data.importers.ohlcv",
+    ImportFormat.PARQUET: "spreadlab.data.importers.canonical",
 }
 """Format name -> module defining ``IMPORTER``. Order matters for ``auto``: first match wins."""
 

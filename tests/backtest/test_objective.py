@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 from spreadlab.backtest.demo import BasisDemoConfig, demo_market, run_basis_demo
@@ -78,3 +79,16 @@ def test_bad_parameters_are_clear_errors(market) -> None:  # type: ignore[no-unt
         obj({"window": 1.5})
     with pytest.raises(ValidationError, match="exit_z"):
         obj({"entry_z": 1.0, "exit_z": 1.0})
+
+
+def test_the_basis_data_charges_funding_on_the_markets_mark_at_each_funding_time(market) -> None:  # type: ignore[no-untyped-def]
+    perp = market.perp
+    q = SpreadData.basis(market).legs[perp.id]
+    marks = market.mark.filter(pl.col("instrument_id") == str(perp.id))
+    want = {int(t): float(m) for t, m in zip(marks["ts_event"], marks["mark"], strict=True)}
+    assert q.funding_marks is not None and q.funding_times_ns.size > 0
+    # every funding time has a published mark exactly at it in the built-in market
+    assert q.funding_marks.tolist() == [want[int(t)] for t in q.funding_times_ns]
+    res = BandObjective(data=SpreadData.basis(market)).run({"window": 240, "entry_z": 1.0})
+    assert set(res.funding_events["price_source"].to_list()) == {"mark"}
+    assert res.funding_events["payment_usd"].sum() == pytest.approx(res.metrics.pnl.funding)

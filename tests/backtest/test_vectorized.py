@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spreadlab.backtest import LegQuotes, VectorizedBacktest
+from spreadlab.backtest import EndOfRun, LegQuotes, VectorizedBacktest
 from spreadlab.core.time import NS_PER_HOUR
 from spreadlab.errors import ValidationError
 from spreadlab.instruments import parse_symbol
@@ -172,3 +172,97 @@ def test_option_leg_converges_in_coin_and_converts_at_the_underlying() -> None:
             legs={call.id: LegQuotes(bid=legs[call.id].bid, ask=legs[call.id].ask), PERP.id: legs[PERP.id]},
             target_units=np.ones(3),
         )
+
+
+def _open_at_end_case(at_end: EndOfRun):  # type: ignore[no-untyped-def]
+    ts = np.arange(3, dtype=np.int64) * NS_PER_HOUR
+    legs = {
+        PERP.id: LegQuotes(bid=np.array([99.0, 109.0, 119.0]), ask=np.array([101.0, 111.0, 121.0])),
+        SPOT.id: LegQuotes(bid=np.array([99.5, 104.5, 109.5]), ask=np.array([100.5, 105.5, 110.5])),
+    }
+    return VectorizedBacktest(spread=BASIS, fees=FEES, delay_bars=0, at_end=at_end).run(
+        ts_ns=ts, legs=legs, target_units=np.ones(3)
+    )
+
+
+def test_a_position_open_at_the_end_is_closed_at_the_touch_with_fees_and_reported() -> None:
+    # long 1 perp / short 1 spot from bar 0, still wanted at the last bar.
+    # entry: buy perp at 101 (mid 100), sell spot at 99.5 (mid 100): crossing -1.5, fees 0.0505 + 0.0995
+    # held: perp mid 100 -> 120 (+20), spot 100 -> 110 (-10)
+    # exit at the last bar: sell perp at 119, buy spot at 110.5: crossing -1.5, fees 0.0595 + 0.1105
+    res = _open_at_end_case(EndOfRun.CLOSE)
+    assert res.metrics.pnl.total == pytest.approx(10.0 - 3.0 - 0.32)
+    assert res.positions[-1].tolist() == [0.0, 0.0]
+    assert res.metrics.n_trades == 1
+    assert res.trades["at_end"].to_list() == [False, False, True, True]
+    last = res.trades.filter(res.trades["at_end"])
+    assert last["price"].to_list() == [119.0, 110.5]
+    assert last["fee_usd"].to_list() == pytest.approx([119 * 0.0005, 110.5 * 0.001])
+    rep = res.open_at_end
+    assert rep["instrument_id"].to_list() == [str(PERP.id), str(SPOT.id)]
+    assert rep["qty"].to_list() == [1.0, -1.0] and rep["closed"].all()
+    assert rep["entry_ts_ns"].to_list() == [0, 0] and rep["mark"].to_list() == [120.0, 110.0]
+    assert rep["unrealised_usd"].to_list() == pytest.approx([20 - 1 - 0.0505, -10 - 0.5 - 0.0995])
+    assert rep["exit_price"].to_list() == [119.0, 110.5]
+    assert rep["exit_cost_usd"].to_list() == pytest.approx([-1 - 0.0595, -0.5 - 0.1105])
+    assert rep["unrealised_usd"].sum() + rep["exit_cost_usd"].sum() == pytest.approx(res.metrics.pnl.total)
+
+
+def test_marking_at_the_end_leaves_the_position_open_and_uncounted() -> None:
+    res = _open_at_end_case(EndOfRun.MARK)
+    assert res.metrics.pnl.total == pytest.approx(10.0 - 1.5 - 0.15)
+    assert res.positions[-1].tolist() == [1.0, -1.0]
+    assert res.metrics.n_trades == 0  # the round trip never closed
+    rep = res.open_at_end
+    assert not rep["closed"].any() and rep["exit_price"].null_count() == 2
+    assert rep["unrealised_usd"].sum() == pytest.approx(res.metrics.pnl.total)
+
+
+def test_funding_is_charged_on_the_mark_then_the_index_then_the_mid() -> None:
+    # hourly bars 06:00..13:00 and 1h funding times 08:00, 09:00, 10:00 on a long 1 perp / short 1 spot
+    ts = (np.arange(8, dtype=np.int64) + 6) * NS_PER_HOUR
+    legs = {
+        PERP.id: LegQuotes(
+            bid=np.full(8, 99.5),
+            ask=np.full(8, 100.5),
+            funding_times_ns=np.array([8, 9, 10]) * NS_PER_HOUR,
+            funding_rates=np.array([0.001, 0.001, 0.001]),
+            funding_marks=np.array([102.0, np.nan, np.nan]),
+            funding_index=np.array([101.0, 101.5, np.nan]),
+        ),
+        SPOT.id: LegQuotes(bid=np.full(8, 99.5), ask=np.full(8, 100.5)),
+    }
+    res = VectorizedBacktest(spread=BASIS, fees=FEES, delay_bars=0).run(
+        ts_ns=ts, legs=legs, target_units=np.ones(8)
+    )
+    # the long pays 0.1% of the mark 102, then of the index 101.5, then of the mid 100
+    assert res.funding[2:5].tolist() == pytest.approx([-0.102, -0.1015, -0.100])
+    ev = res.funding_events
+    assert ev["price_source"].to_list() == ["mark", "index", "mid"]
+    assert ev["price"].to_list() == [102.0, 101.5, 100.0]
+    assert ev["payment_usd"].sum() == pytest.approx(res.funding.sum())
+
+
+def test_several_funding_times_in_one_bar_each_pay_at_their_own_price() -> None:
+    # daily bars, 8h funding: three events fall in one bar, each at its own mark
+    day = 24 * NS_PER_HOUR
+    ts = np.arange(3, dtype=np.int64) * day
+    legs = {
+        COINM.id: LegQuotes(
+            bid=np.full(3, 50_000.0),
+            ask=np.full(3, 50_000.0),
+            funding_times_ns=np.array([day + 8 * NS_PER_HOUR, day + 16 * NS_PER_HOUR, 2 * day]),
+            funding_rates=np.array([1e-4, 2e-4, 3e-4]),
+            funding_marks=np.array([40_000.0, 50_000.0, 62_500.0]),
+        ),
+        SPOT.id: LegQuotes(bid=np.full(3, 50_000.0), ask=np.full(3, 50_000.0)),
+    }
+    spread = Spread(legs=(Leg(instrument=COINM, ratio=1.0), Leg(instrument=SPOT, ratio=-0.002)))
+    res = VectorizedBacktest(spread=spread, fees=FeeModel.zero(), delay_bars=0, at_end=EndOfRun.MARK).run(
+        ts_ns=ts, legs=legs, target_units=np.ones(3)
+    )
+    # 1 contract = 100 USD: pays 100 / mark x rate BTC each time, worth x 50,000 USD (the bar's mid)
+    coin = [100 / 40_000 * 1e-4, 100 / 50_000 * 2e-4]
+    assert res.funding[2] == pytest.approx(-(sum(coin) + 100 / 62_500 * 3e-4) * 50_000)
+    assert res.funding_events.height == 3
+    assert res.funding_events["payment_usd"].sum() == pytest.approx(res.funding.sum())

@@ -10,7 +10,8 @@
    exceeds ``min_edge_multiple`` times the round-trip cost at that bar
    (the basis bid/ask spread plus taker fees on both legs, in and out).
 5. Run the vectorised backtest (decisions execute one bar later, at the
-   touch, with taker fees and funding paid at 00/08/16 UTC), compute the
+   touch, with taker fees and funding paid at 00/08/16 UTC on the mark price;
+   a position still open at the end is closed at the touch), compute the
    metrics, and write ``report.html`` and ``trades.parquet``.
 """
 
@@ -25,6 +26,7 @@ import polars as pl
 
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.analytics.report import ReportData, write_report
+from spreadlab.backtest.inputs import market_funding
 from spreadlab.backtest.vectorized import LegQuotes, VectorizedBacktest, VectorizedResult
 from spreadlab.core.enums import Liquidity
 from spreadlab.core.ids import InstrumentId
@@ -198,18 +200,12 @@ def run_basis_demo(
     out_rule = fitted.apply(live, allow=edge_ok[w - 1 :])
     state = np.concatenate((np.zeros(w - 1), out_rule.state))
     events = np.concatenate((np.zeros(w - 1, dtype=np.int64), out_rule.events))
-    funding = market.funding.filter(pl.col("instrument_id") == str(perp.id))
     result = VectorizedBacktest(
         spread=spread, fees=config.fees, capital=config.capital, delay_bars=config.delay_bars
     ).run(
         ts_ns=ts,
         legs={
-            perp.id: LegQuotes(
-                bid=p_bid,
-                ask=p_ask,
-                funding_times_ns=funding["funding_time_ns"].to_numpy(),
-                funding_rates=funding["rate"].to_numpy(),
-            ),
+            perp.id: LegQuotes(bid=p_bid, ask=p_ask, **market_funding(market, perp.id)),
             spot.id: LegQuotes(bid=s_bid, ask=s_ask),
         },
         target_units=state * config.units,

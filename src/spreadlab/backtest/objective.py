@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from spreadlab._typing import FloatArray, IntArray
+from spreadlab.backtest.inputs import market_funding
 from spreadlab.backtest.vectorized import LegQuotes, VectorizedBacktest, VectorizedResult
 from spreadlab.core.enums import Liquidity
 from spreadlab.core.ids import InstrumentId
@@ -130,6 +131,10 @@ class SpreadData:
                 ask=np.asarray(q.ask)[lo:hi],
                 funding_times_ns=ft[keep],
                 funding_rates=np.asarray(q.funding_rates)[keep],
+                funding_marks=None if q.funding_marks is None else np.asarray(q.funding_marks)[keep],
+                funding_index=None if q.funding_index is None else np.asarray(q.funding_index)[keep],
+                underlying=None if q.underlying is None else np.asarray(q.underlying)[lo:hi],
+                settlement_usd=None if q.settlement_usd is None else np.asarray(q.settlement_usd)[lo:hi],
             )
         return SpreadData(spread=self.spread, ts_ns=ts, legs=legs, data_key=self.data_key)
 
@@ -145,7 +150,6 @@ class SpreadData:
             return q.sort("ts_event")
 
         grid = quotes(perp.id).join(quotes(spot.id), on="ts_event", how="inner", suffix="_spot")
-        funding = market.funding.filter(pl.col("instrument_id") == str(perp.id))
         spread = Spread(
             legs=(Leg(instrument=perp, ratio=1.0), Leg(instrument=spot, ratio=-1.0)),
             quote=SpreadQuote.BASIS,
@@ -153,10 +157,7 @@ class SpreadData:
         )
         legs = {
             perp.id: LegQuotes(
-                bid=grid["bid"].to_numpy(),
-                ask=grid["ask"].to_numpy(),
-                funding_times_ns=funding["funding_time_ns"].to_numpy(),
-                funding_rates=funding["rate"].to_numpy(),
+                bid=grid["bid"].to_numpy(), ask=grid["ask"].to_numpy(), **market_funding(market, perp.id)
             ),
             spot.id: LegQuotes(bid=grid["bid_spot"].to_numpy(), ask=grid["ask_spot"].to_numpy()),
         }

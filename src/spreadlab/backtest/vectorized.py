@@ -13,6 +13,13 @@ to USD with the instrument's own rule (:mod:`spreadlab.backtest.inputs`):
 inverse legs at their mid, coin-settled options at the underlying's price.
 The per-bar loop is the numba kernel :func:`spreadlab.kernels.backtest.run_legs`.
 
+Funding is charged on the mark price at the funding time where the leg
+gives one, else the index, else the bar's mid (:mod:`spreadlab.backtest.inputs`);
+``VectorizedResult.funding_events`` records each payment and its price source.
+A position still open at the last bar is closed there at the executable price
+with fees by default (``at_end``; :mod:`spreadlab.backtest.ending`) and reported
+in ``VectorizedResult.open_at_end``; ``n_trades`` counts closed round trips.
+
 PnL splits into convergence (mark-to-mid of held positions), crossing (paying
 the half-spread on entry and exit), fees and funding; they add up to the total.
 """
@@ -27,6 +34,7 @@ import polars as pl
 
 from spreadlab._typing import FloatArray, IntArray
 from spreadlab.analytics.metrics import Metrics, compute_metrics
+from spreadlab.backtest.ending import EndOfRun, closed_round_trips, funding_ledger, open_at_end
 from spreadlab.backtest.inputs import LegArrays, LegQuotes, leg_arrays
 from spreadlab.core.enums import Liquidity
 from spreadlab.core.ids import InstrumentId
@@ -37,12 +45,18 @@ from spreadlab.kernels import contracts as _k
 from spreadlab.kernels.backtest import run_legs
 from spreadlab.signals.spread import Leg, Spread
 
-__all__ = ["LegQuotes", "VectorizedBacktest", "VectorizedResult"]
+__all__ = ["EndOfRun", "LegQuotes", "VectorizedBacktest", "VectorizedResult"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VectorizedResult:
-    """Per-bar positions and PnL components, the trade list and the metrics."""
+    """Per-bar positions and PnL components, the trade list and the metrics.
+
+    ``open_at_end`` lists each leg of a position still open at the last bar
+    (quantity, entry time, last mid, unrealised PnL in USD, and whether it was
+    closed at the end with its exit price and cost); ``funding_events`` every
+    funding payment with the price it was charged on and that price's source.
+    """
 
     ts_ns: IntArray
     positions: FloatArray
@@ -54,6 +68,8 @@ class VectorizedResult:
     equity: FloatArray
     trades: pl.DataFrame
     metrics: Metrics
+    open_at_end: pl.DataFrame
+    funding_events: pl.DataFrame
 
     @property
     def pnl(self) -> FloatArray:
@@ -77,6 +93,9 @@ class VectorizedBacktest:
         Capital in USD that returns are measured on.
     delay_bars
         Bars between a decision and its execution (>= 1 avoids look-ahead).
+    at_end
+        ``EndOfRun.CLOSE`` (default): a position open at the last bar is closed
+        there at the executable price with fees; ``EndOfRun.MARK``: left open at mid.
     """
 
     spread: Spread
@@ -84,8 +103,11 @@ class VectorizedBacktest:
     liquidity: Liquidity = Liquidity.TAKER
     capital: float = 100_000.0
     delay_bars: int = 1
+    at_end: EndOfRun = EndOfRun.CLOSE
 
     def __post_init__(self) -> None:
+        if not isinstance(self.at_end, EndOfRun):
+            raise ValidationError(f"at_end={self.at_end!r} must be an EndOfRun (CLOSE or MARK)")
         require_positive("capital", self.capital)
         if not isinstance(self.fees, FeeModel):
             raise ValidationError(f"fees={self.fees!r} must be a FeeModel")
@@ -128,14 +150,23 @@ class VectorizedBacktest:
         delayed = np.zeros(n)
         if self.delay_bars < n:
             delayed[self.delay_bars :] = target[: n - self.delay_bars]
+        close = self.at_end is EndOfRun.CLOSE
+        held = delayed.copy()  # the last position held to the end, marked at mid
+        if n:
+            held[-1] = (held[-2] if n > 1 else 0.0) if close else held[-1]
+            forced = close and delayed[-1] != 0.0
+            if close:
+                delayed[-1] = 0.0
+        else:
+            forced = False
         fee_arrays = self.fees.arrays([leg.instrument for leg in spread_legs])
         fee, cap = fee_arrays.rate(self.liquidity), fee_arrays.premium_cap
         pos, conv, cross, fees, fund, traded = run_legs(
             delayed, x.bid, x.ask, x.mid, x.ratio, x.multiplier, x.kind, fee, cap,
             x.funding_rate, x.funding_price, x.underlying, x.fx,
         )  # fmt: skip
-        trades = _trade_list(ts, pos, x, fee, cap, spread_legs, events, self.delay_bars)
-        entries = int(np.count_nonzero((delayed != 0) & (np.concatenate(([0.0], delayed[:-1])) != delayed)))
+        trades = _trade_list(ts, pos, x, fee, cap, spread_legs, events, self.delay_bars, forced=forced)
+        still_open = open_at_end(ts, held, delayed, x, fee, cap, spread_legs, closed=close)
         metrics = compute_metrics(
             ts_ns=ts,
             capital=self.capital,
@@ -144,7 +175,7 @@ class VectorizedBacktest:
             fees=fees,
             funding=fund,
             traded_notional=traded,
-            n_trades=entries,
+            n_trades=closed_round_trips(delayed),
         )
         equity = self.capital + np.cumsum(conv + cross + fees + fund)
         return VectorizedResult(
@@ -158,6 +189,8 @@ class VectorizedBacktest:
             equity=equity,
             trades=trades,
             metrics=metrics,
+            open_at_end=still_open,
+            funding_events=funding_ledger(ts, pos, x, spread_legs),
         )
 
 
@@ -170,6 +203,8 @@ def _trade_list(
     legs: Sequence[Leg],
     events: IntArray | None,
     delay: int,
+    *,
+    forced: bool,
 ) -> pl.DataFrame:
     prev = np.vstack([np.zeros((1, pos.shape[1])), pos[:-1]])
     dq = pos - prev
@@ -202,6 +237,7 @@ def _trade_list(
             "notional_usd": value * fx,
             "fee_usd": cost * fx,
             "event": ev,
+            "at_end": forced & (rows_t == ts.size - 1),
         },
         schema={
             "ts_ns": pl.Int64,
@@ -212,5 +248,6 @@ def _trade_list(
             "notional_usd": pl.Float64,
             "fee_usd": pl.Float64,
             "event": pl.Int64,
+            "at_end": pl.Boolean,
         },
     )

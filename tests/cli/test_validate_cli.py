@@ -156,3 +156,31 @@ def test_walk_forward_of_the_real_binance_basis_runs_and_its_report_reads(tmp_pa
     body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
     assert "BINANCE_USDM:BTCUSDT" in body and html_escape(res["verdict"]["line"]) in body
     assert body.count("<tr>") >= 5 + 1 + 10  # window rows, header, statistics rows
+
+
+@pytest.mark.slow  # a local Ray instance starts (about 30 s on a quiet machine)
+def test_optimize_on_ray_gives_the_local_executors_trials(sim_catalog: Path) -> None:
+    pytest.importorskip("ray", reason="the Ray executor needs the 'opt' extra")
+    cfg = _config(sim_catalog)
+    cat = str(sim_catalog / "cat")
+    runner = CliRunner()
+    local = runner.invoke(app, ["optimize", str(cfg), "-c", cat, "--sampler", "grid", "--json"])
+    ray = runner.invoke(
+        app,
+        [
+            "optimize",
+            str(cfg),
+            "-c",
+            cat,
+            "--sampler",
+            "grid",
+            "--executor",
+            "ray",
+            "--workers",
+            "2",
+            "--json",
+        ],
+    )
+    assert local.exit_code == 0 and ray.exit_code == 0, ray.output
+    a, b = json.loads(local.stdout), json.loads(ray.stdout)
+    assert a["trials"] == b["trials"] and a["best"] == b["best"] and len(a["trials"]) == 48

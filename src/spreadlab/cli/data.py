@@ -32,6 +32,24 @@ app = typer.Typer(
 
 _PATHS = typer.Argument(..., metavar="PATH...", help="Files to import.")
 _CATALOG = typer.Option(..., "--catalog", "-c", help="Catalog folder (created on first import).")
+_WAIT = typer.Option(
+    600.0,
+    "--wait",
+    min=0.0,
+    help="Seconds to wait while another import holds the catalog, then fail naming it.",
+)
+
+
+def _open(catalog: Path, *, wait: float = 600.0) -> Catalog:
+    """Open the catalog; say on stderr what cleaning up after an interrupted import did."""
+    cat = run_or_exit(lambda: Catalog(catalog, lock_timeout=wait))
+    _say_recovered(cat, 0)
+    return cat
+
+
+def _say_recovered(cat: Catalog, already: int) -> None:
+    for rec in cat.recovered[already:]:
+        sys.stderr.write(f"note: {rec.message()}\n")
 
 
 @app.command("import")
@@ -46,6 +64,7 @@ def import_cmd(
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Quarantine malformed rows instead of stopping."),
     as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
     chunk_rows: int = typer.Option(500_000, "--chunk-rows", min=1, help="Rows per chunk."),
+    wait: float = _WAIT,
 ) -> None:
     """Import FILES of FORMAT into the catalog (idempotent, one atomic import per file)."""
     try:
@@ -75,12 +94,15 @@ def import_cmd(
             speed = progress.tasks[task].speed if task < len(progress.tasks) else None
             progress.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
 
+        cat = _open(catalog, wait=wait)
+        seen = len(cat.recovered)
         report = run_or_exit(
-            lambda: Catalog(catalog).import_(
+            lambda: cat.import_(
                 fmt_enum, paths, skip_bad=skip_bad, venue=venue, symbol=symbol, chunk_rows=chunk_rows,
                 progress=tick,
             )
         )  # fmt: skip
+    _say_recovered(cat, seen)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -110,7 +132,7 @@ def list_cmd(
     """List the instruments in the catalog with their kinds, row counts and time ranges."""
     if not (catalog / "catalog.duckdb").is_file():
         raise fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
-    df = run_or_exit(lambda: Catalog(catalog).instruments())
+    df = run_or_exit(_open(catalog).instruments)
     if as_json:
         print_json(
             [
@@ -140,7 +162,7 @@ def show_cmd(
     """Show the stored rows of INSTRUMENT (first rows of each kind in the time range)."""
     if not (catalog / "catalog.duckdb").is_file():
         raise fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
-    cat = Catalog(catalog)
+    cat = _open(catalog)
     held = run_or_exit(cat.instruments)
     kinds = held.filter(pl.col("instrument_id") == instrument)["kind"].to_list()
     if kind is not None:

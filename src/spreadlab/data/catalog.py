@@ -5,6 +5,7 @@ Layout under the catalog folder::
     catalog.duckdb                       metadata (DuckDB)
     data/venue=V/kind=K/instrument=S/date=YYYY-MM-DD/part-<import>-<n>.parquet
     pending/<import>.txt                 files written by an import not yet committed
+    catalog.lock                         the writer lock (holder's pid and command inside)
 
 Partitions: tick kinds (quotes, trades, book deltas, book snapshots) by UTC
 day; low-frequency kinds (bars, funding, mark, option quotes) by UTC month
@@ -35,6 +36,15 @@ Guarantees:
   before the commit leaves uncommitted parts, which are never read and are
   deleted by the next writer (those named in a manifest that reached the disk).
 - *Appendable*: a later file (a later day) adds new part files beside the old.
+- *One writer at a time*: imports hold the writer lock ``catalog.lock`` from start
+  to end; a second import waits for it up to ``lock_timeout`` and then fails naming
+  the holder's pid and command. Readers never fail on a busy database: writers give
+  DuckDB's lock up between files and long chunks, and every open retries until the
+  timeout (:mod:`spreadlab.data.catalog_lock`).
+- *Self-cleaning*: opening a catalog deletes what a killed import left (files named
+  in a manifest that ``files`` does not hold, empty partition folders) when no
+  writer is running, and reports it in :attr:`Catalog.recovered`
+  (:mod:`spreadlab.data.catalog_recover`).
 
 Import pipeline: the file's sha256 is computed on a worker thread while the
 file is parsed, and the duplicate check runs as soon as it is known (always
@@ -73,7 +83,9 @@ import polars as pl
 
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import parse_time
+from spreadlab.data.catalog_lock import DEFAULT_LOCK_TIMEOUT_S, DbLease, WriterLock, open_db, retry_locked
 from spreadlab.data.catalog_parts import _INST_SCHEMA, _PartWriter, _sha256, _Written
+from spreadlab.data.catalog_recover import Recovery, recover, remove_files
 from spreadlab.data.importers.base import (
     DEFAULT_CHUNK_ROWS,
     QUARANTINE_SCHEMA,
@@ -85,7 +97,7 @@ from spreadlab.data.schema import EventKind, canonical_schema, empty_frame
 from spreadlab.data.validation import Finding, Validator
 from spreadlab.errors import DataError, SpreadlabError, ValidationError
 
-__all__ = ["Catalog", "FileReport", "ImportReport"]
+__all__ = ["Catalog", "FileReport", "ImportReport", "Recovery"]
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS imports (
@@ -202,6 +214,16 @@ class Catalog:
     ----------
     path
         The catalog folder (created on first import).
+    lock_timeout
+        Seconds to wait for another writer (an import in another process holds the
+        writer lock until it ends) or for the database, before
+        :class:`~spreadlab.data.catalog_lock.CatalogBusyError` names the holder.
+
+    Notes
+    -----
+    Opening a catalog cleans up after an import that was killed (its uncommitted
+    part files, pending manifest and empty partition folders), unless a writer is
+    running; :attr:`recovered` says what was cleaned.
 
     Examples
     --------
@@ -214,10 +236,30 @@ class Catalog:
     10
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
         self._root = Path(path)
         if self._root.exists() and not self._root.is_dir():
             raise ValidationError(f"catalog path={str(path)!r} exists and is not a folder")
+        if not lock_timeout >= 0:
+            raise ValidationError(f"lock_timeout={lock_timeout!r} must be >= 0 seconds")
+        self._timeout = float(lock_timeout)
+        self._recovered: list[Recovery] = []
+        if (self._root / "pending").is_dir() and any((self._root / "pending").glob("*.txt")):
+            lock = WriterLock(self._root, timeout=0.0, what="cleanup on open")
+            if lock.acquire(wait=False):  # a running writer's manifest is not an orphan
+                try:
+                    lease = self._lease()
+                    try:
+                        self._recover(lease)
+                    finally:
+                        lease.close()
+                finally:
+                    lock.release()
+
+    @property
+    def recovered(self) -> tuple[Recovery, ...]:
+        """What cleaning up after interrupted imports did (on open and by imports of this object)."""
+        return tuple(self._recovered)
 
     @property
     def path(self) -> Path:
@@ -230,16 +272,13 @@ class Catalog:
 
     # ------------------------------------------------------------------ connections
 
-    def _connect(self, *, write: bool) -> duckdb.DuckDBPyConnection:
-        if write:
-            self._root.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(self._db), read_only=not write)
-        except duckdb.Error as exc:
-            raise DataError(f"cannot open the catalog database: {exc}", path=str(self._db)) from exc
-        if write:
-            con.execute(_DDL)
-        return con
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open the database for reading (waiting while a writer holds it)."""
+        return open_db(self._db, write=False, timeout=self._timeout)
+
+    def _lease(self) -> DbLease:
+        self._root.mkdir(parents=True, exist_ok=True)
+        return DbLease(self._db, timeout=self._timeout, ddl=_DDL)
 
     def _exists(self) -> bool:
         return self._db.is_file()
@@ -293,45 +332,38 @@ class Catalog:
         """
         fmt_enum = _format(fmt)
         reports: list[FileReport] = []
-        con = self._connect(write=True)
-        try:
-            self._recover(con)
-            for p in paths:
-                path = Path(p)
-                if not path.is_file():
-                    raise DataError("file not found", path=str(path))
-                file_fmt = detect_format(path) if fmt_enum is ImportFormat.AUTO else fmt_enum
-                reports.append(
-                    self._import_one(
-                        con, path, file_fmt, skip_bad=skip_bad, venue=venue, symbol=symbol,
-                        chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
-                    )
-                )  # fmt: skip
-        finally:
-            con.close()
+        with WriterLock(self._root, timeout=self._timeout, what="import"):
+            lease = self._lease()
+            try:
+                self._recover(lease)
+                for p in paths:
+                    path = Path(p)
+                    if not path.is_file():
+                        raise DataError("file not found", path=str(path))
+                    file_fmt = detect_format(path) if fmt_enum is ImportFormat.AUTO else fmt_enum
+                    reports.append(
+                        self._import_one(
+                            lease, path, file_fmt, skip_bad=skip_bad, venue=venue, symbol=symbol,
+                            chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
+                        )
+                    )  # fmt: skip
+                    lease.pause()
+            finally:
+                lease.close()
         return ImportReport(files=tuple(reports))
 
-    def _recover(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Delete files of imports that never committed (a crash or an error mid-way)."""
+    def _recover(self, lease: DbLease) -> None:
+        """Delete what imports that never committed left behind (the caller holds the writer lock)."""
         pending = self._root / "pending"
-        if not pending.is_dir():
+        if not pending.is_dir() or not any(pending.glob("*.txt")):
             return
-        for manifest in pending.glob("*.txt"):
-            import_id = manifest.stem
-            committed = con.execute("SELECT 1 FROM imports WHERE import_id = ?", [import_id]).fetchone()
-            if not committed:
-                for line in manifest.read_text().splitlines():
-                    target = self._root / line.strip()
-                    if line.strip() and target.is_file():
-                        target.unlink()
-                    tmp = target.with_name(target.name + ".tmp")
-                    if tmp.is_file():
-                        tmp.unlink()
-            manifest.unlink()
+        rec = recover(self._root, lease.con() if self._exists() else None)
+        if rec is not None:
+            self._recovered.append(rec)
 
     def _import_one(
         self,
-        con: duckdb.DuckDBPyConnection,
+        lease: DbLease,
         path: Path,
         fmt: ImportFormat,
         *,
@@ -348,7 +380,7 @@ class Catalog:
             digest_future = hash_pool.submit(_sha256, path)
             try:
                 return self._import_new(
-                    con, path, fmt, digest_future, skip_bad=skip_bad, venue=venue, symbol=symbol,
+                    lease, path, fmt, digest_future, skip_bad=skip_bad, venue=venue, symbol=symbol,
                     chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
                 )  # fmt: skip
             except _AlreadyImportedError:
@@ -358,7 +390,7 @@ class Catalog:
 
     def _import_new(
         self,
-        con: duckdb.DuckDBPyConnection,
+        lease: DbLease,
         path: Path,
         fmt: ImportFormat,
         digest_future: Future[str],
@@ -373,7 +405,8 @@ class Catalog:
         checked = False
 
         def known(digest: str) -> bool:
-            return con.execute("SELECT 1 FROM imports WHERE sha256 = ?", [digest]).fetchone() is not None
+            found = lease.con().execute("SELECT 1 FROM imports WHERE sha256 = ?", [digest]).fetchone()
+            return found is not None
 
         spec = get_importer(fmt)
         import_id = f"{int(time.time()):010d}-{uuid.uuid4().hex[:12]}"
@@ -384,7 +417,7 @@ class Catalog:
         quarantines: list[pl.DataFrame] = []
         by_kind: dict[str, int] = {}
         rows_read = 0
-        seq0 = con.execute("SELECT coalesce(max(seq), 0) FROM files").fetchone()
+        seq0 = lease.con().execute("SELECT coalesce(max(seq), 0) FROM files").fetchone()
         in_flight: deque[tuple[list[Future[_Written]], int]] = deque()  # chunks being written, source rows
         try:
             with manifest.open("a") as man, ThreadPoolExecutor(max_workers=_WRITERS) as write_pool:
@@ -411,6 +444,7 @@ class Catalog:
                     # a bounded number of chunks is written while the next one is parsed (bounded memory)
                     while len(in_flight) > _IN_FLIGHT:
                         self._done(writer, in_flight.popleft(), path, progress)
+                    lease.pause()  # readers may open the database while a long file is parsed
                 while in_flight:
                     self._done(writer, in_flight.popleft(), path, progress)
                 if not checked and known(digest_future.result()):
@@ -442,7 +476,7 @@ class Catalog:
             instruments=tuple(instruments),
             findings=validator.findings,
         )
-        self._commit(con, import_id, path, fmt, venue, report, writer.files, inst_rows, quarantine)
+        self._commit(lease.con(), import_id, path, fmt, venue, report, writer.files, inst_rows, quarantine)
         manifest.unlink(missing_ok=True)
         return report
 
@@ -458,14 +492,9 @@ class Catalog:
             progress(path, chunk[1])
 
     def _discard(self, manifest: Path) -> None:
+        """Delete an aborted import's parts and the partition folders it left empty."""
         if manifest.is_file():
-            for line in manifest.read_text().splitlines():
-                target = self._root / line.strip()
-                if line.strip() and target.is_file():
-                    target.unlink()
-                tmp = target.with_name(target.name + ".tmp")
-                if line.strip() and tmp.is_file():
-                    tmp.unlink()
+            remove_files(self._root, [ln.strip() for ln in manifest.read_text().splitlines() if ln.strip()])
             manifest.unlink()
 
     def _commit(
@@ -539,7 +568,7 @@ class Catalog:
             where.append("f.ts_min < ?")
             args.append(end)
         sql += " WHERE " + " AND ".join(where) + " ORDER BY f.seq"
-        con = self._connect(write=False)
+        con = self._connect()
         try:
             rows = con.execute(sql, args).fetchall()
         finally:
@@ -601,7 +630,8 @@ class Catalog:
         con = duckdb.connect()
         try:
             if self._exists():
-                con.execute(f"ATTACH '{_sql_str(str(self._db))}' AS meta (READ_ONLY)")
+                attach = f"ATTACH '{_sql_str(str(self._db))}' AS meta (READ_ONLY)"
+                retry_locked(lambda: con.execute(attach), path=self._db, timeout=self._timeout)
                 for t in ("imports", "files", "file_instruments", "quarantine"):
                     con.execute(f"CREATE VIEW {t} AS SELECT * FROM meta.{t}")
             for k in EventKind:
@@ -628,7 +658,7 @@ class Catalog:
         }  # fmt: skip
         if not self._exists():
             return pl.DataFrame(schema=schema)
-        con = self._connect(write=False)
+        con = self._connect()
         try:
             df = con.sql(
                 "SELECT instrument_id, split_part(instrument_id, ':', 1) AS venue, kind, "
@@ -643,7 +673,7 @@ class Catalog:
         """Return the import log (one row per imported file)."""
         if not self._exists():
             return pl.DataFrame()
-        con = self._connect(write=False)
+        con = self._connect()
         try:
             return pl.DataFrame(
                 con.sql(
@@ -658,7 +688,7 @@ class Catalog:
         """Return the quarantined rows of every import (file, line, field, reason, raw)."""
         if not self._exists():
             return pl.DataFrame(schema={"import_id": pl.String(), **QUARANTINE_SCHEMA})
-        con = self._connect(write=False)
+        con = self._connect()
         try:
             return pl.DataFrame(con.sql("SELECT * FROM quarantine ORDER BY import_id, line").to_arrow_table())
         finally:

@@ -38,6 +38,7 @@ import duckdb
 import polars as pl
 
 from spreadlab.core.clock import Clock, WallClock
+from spreadlab.data.catalog_lock import DEFAULT_LOCK_TIMEOUT_S, open_db
 from spreadlab.errors import DataError, ValidationError
 
 __all__ = ["Trial", "TrialLog", "config_hash", "new_run_id"]
@@ -142,12 +143,13 @@ class TrialLog:
     def _connect(self, *, write: bool) -> duckdb.DuckDBPyConnection:
         if write:
             self._root.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(self._db), read_only=not write)
-            if write:
+        con = open_db(self._db, write=write, timeout=DEFAULT_LOCK_TIMEOUT_S)  # waits while an import holds it
+        if write:
+            try:
                 con.execute(_DDL)
-        except duckdb.Error as exc:
-            raise DataError(f"cannot open the catalog database: {exc}", path=str(self._db)) from exc
+            except duckdb.Error as exc:
+                con.close()
+                raise DataError(f"cannot prepare the trials table: {exc}", path=str(self._db)) from exc
         return con
 
     def _has_table(self) -> bool:

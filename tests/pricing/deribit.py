@@ -50,6 +50,12 @@ def chain_quotes(raw: pl.DataFrame) -> pl.DataFrame:
         pl.col("ask_price").cast(pl.Float64).alias("ask"),
         pl.col("mark_price").cast(pl.Float64).alias("mark"),
         pl.col("underlying").cast(pl.Float64).alias("forward"),
+        pl.when(pl.col("underlying_name") == "index_price")
+        .then(pl.lit("index"))
+        .when(pl.col("underlying_name").str.starts_with("SYN."))
+        .then(pl.lit("synthetic"))
+        .otherwise(pl.lit("future"))
+        .alias("forward_source"),
         pl.when(pl.col("futures_instrument_name").str.starts_with("SYN.").not_())
         .then(pl.col("futures_price").cast(pl.Float64))
         .alias("future"),

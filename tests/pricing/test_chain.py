@@ -173,3 +173,49 @@ def test_conversion_reversal_against_the_perpetual_on_real_snapshots() -> None:
         assert np.nanmax(np.maximum(edges.conversion, edges.reversal)) < 0.01 * perp
         checked += 1
     assert checked >= 10
+
+
+def test_forward_source_of_every_underlying_named_in_the_real_chains() -> None:
+    from spreadlab.pricing.chain import ForwardSource, forward_source
+
+    files = snapshot_files()
+    names: set[str] = set()
+    for path in files[:: max(1, len(files) // 60)]:
+        raw = pl.read_csv(path, columns=["underlying_name"], infer_schema_length=0)
+        names |= set(raw["underlying_name"].drop_nulls().to_list())
+    assert "index_price" in names and any(n.startswith("SYN.") for n in names)
+    for name in sorted(names):
+        got = forward_source(f"DERIBIT:{name}")
+        want = (
+            ForwardSource.INDEX
+            if name == "index_price"
+            else ForwardSource.SYNTHETIC
+            if name.startswith("SYN.")
+            else ForwardSource.FUTURE
+        )
+        assert got is want, name
+    # a perpetual, an unparsable name or no name is never taken for a listed future
+    for other in ("DERIBIT:BTC-PERPETUAL", "DERIBIT:BTC-32FOO26", "", None, "BTC-27MAR26"):
+        assert forward_source(other) is ForwardSource.UNKNOWN, other
+    assert forward_source("DERIBIT:btc_usd") is ForwardSource.INDEX
+
+
+def test_chain_takes_no_future_from_an_index_or_synthetic_forward() -> None:
+    f, t = 100.0, 0.05
+    rows = []
+    for src in ("index", "synthetic", "future"):
+        for k in (90.0, 100.0, 110.0):
+            for kind in ("call", "put"):
+                mid = float(black76(f, k, t, 0.5, kind=kind))
+                rows.append({"expiry_years": t, "strike": k, "kind": kind, "bid": mid * 0.99, "ask": mid * 1.01,
+                             "mark": mid, "expiry": src, "forward": f, "forward_source": src})  # fmt: skip
+    chain = option_chain(pl.DataFrame(rows), settlement=Settlement.LINEAR)
+    exp = {r["group"]: r for r in chain.expiries.iter_rows(named=True)}
+    assert exp["future"]["future"] == pytest.approx(f) and exp["future"]["forward_source"] == "future"
+    for src in ("index", "synthetic"):
+        assert exp[src]["future"] is None and exp[src]["forward_source"] == src
+    par = chain.parity
+    assert par.filter(pl.col("group") != "future")["conversion"].null_count() == 6
+    assert par.filter(pl.col("group") == "future")["inside"].all()
+    with pytest.raises(ValidationError, match="row 0: forward_source='perp' is invalid"):
+        option_chain(pl.DataFrame([{**rows[0], "forward_source": "perp"}]))

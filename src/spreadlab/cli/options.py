@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich import box
 from rich.table import Table
 
 from spreadlab.cli._common import console, print_json, run_or_exit
@@ -47,6 +48,8 @@ def chain_snapshot(catalog: Catalog, underlying: str, at: str | None) -> tuple[i
     """
     import polars as pl
 
+    from spreadlab.pricing.chain import ForwardSource, forward_source
+
     root = underlying.strip().upper()
     if not root.isalnum():
         raise ValidationError(f"--underlying={underlying!r} must be a coin such as BTC")
@@ -72,7 +75,9 @@ def chain_snapshot(catalog: Catalog, underlying: str, at: str | None) -> tuple[i
     days_per_year = {v.value: dc.days_per_year for v, dc in VENUE_DAY_COUNT.items()}
     venue = pl.col("instrument_id").str.split(":").list.first()
     ns_per_year = venue.replace_strict(days_per_year, default=365.0) * NS_PER_DAY
-    listed = ~pl.col("underlying_id").fill_null("").str.contains("SYN.", literal=True)
+    # what each row's forward is: listed future, synthetic forward or the spot index (never guessed)
+    sources = {u: forward_source(u).value for u in snap["underlying_id"].drop_nulls().unique().to_list()}
+    source = pl.col("underlying_id").replace_strict(sources, default=ForwardSource.UNKNOWN.value)
     quotes = snap.select(
         ((pl.col("expiry_ns") - pl.col("ts_event")) / ns_per_year).alias("expiry_years"),
         "strike",
@@ -84,7 +89,7 @@ def chain_snapshot(catalog: Catalog, underlying: str, at: str | None) -> tuple[i
         pl.lit(root).alias("underlying"),
         pl.col("expiry_ns").map_elements(lambda x: ns_to_iso(x)[:10], return_dtype=pl.String).alias("expiry"),
         pl.col("underlying_price").alias("forward"),
-        pl.when(listed).then(pl.col("underlying_price")).otherwise(None).alias("future"),
+        source.alias("forward_source"),
         pl.col("index_price").alias("index"),
     ).filter(pl.col("expiry_years") > 0)
     return snap_ts, quotes, Settlement.INVERSE if inverse else Settlement.LINEAR
@@ -99,42 +104,61 @@ def _clean(df: pl.DataFrame) -> list[dict[str, object]]:
     return rows
 
 
-def _fmt(v: object, scale: float = 1.0) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+def _num(v: object, fmt: str, scale: float = 1.0) -> str:
+    if v is None or not isinstance(v, int | float) or not math.isfinite(v):
         return "-"
-    if isinstance(v, float):
-        x = v * scale
-        return f"{x:,.2f}" if abs(x) >= 100 else f"{x:.4g}"
-    return str(v)
+    return format(float(v) * scale, fmt)
 
 
-_OPT_COLS = (
-    ("instrument", "option", 1.0),
-    ("bid_iv", "bid IV", 100.0),
-    ("ask_iv", "ask IV", 100.0),
-    ("mark_iv", "mark IV", 100.0),
-    ("delta_linear", "delta", 1.0),
-    ("gamma", "gamma", 1.0),
-    ("vega", "vega", 1.0),
-    ("theta", "theta", 1.0),
-    ("residual", "resid vp", 100.0),
-)
+def _price(v: object) -> str:
+    """Prices: thousands separators, 2 decimals below 10,000, none above."""
+    if v is None or not isinstance(v, int | float) or not math.isfinite(v):
+        return "-"
+    return f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:,.2f}"
+
+
+def _table(title: str, heads: tuple[str, ...], right: int = 1) -> Table:
+    t = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False, title_justify="left")
+    for i, h in enumerate(heads):
+        t.add_column(h, justify="left" if i < right else "right", no_wrap=True)
+    return t
 
 
 def _print(chain: OptionChain, title: str) -> None:
+    """Three tables, each readable at 100 columns: forwards, smiles, options (IVs in vol points)."""
     exp = chain.expiries
-    t = Table(title=f"{title}: expiries")
-    cols = [c for c in exp.columns if c not in ("underlying", "group")]
-    for c in cols:
-        t.add_column(c, overflow="fold")
-    for row in exp.iter_rows(named=True):
-        t.add_row(*(_fmt(row[c]) for c in cols))
-    console.print(t)
-    o = Table(title=f"{title}: options (IV and residual in vol points)")
-    for _, h, _ in _OPT_COLS:
-        o.add_column(h, overflow="fold")
-    for row in chain.options.sort("expiry_years", "strike", "kind").iter_rows(named=True):
-        o.add_row(*(_fmt(row.get(c), s) for c, _, s in _OPT_COLS))
+    fwd = _table(f"{title}: forwards per expiry", ("expiry", "forward of", "days", "forward", "future",
+                 "parity bid", "parity ask", "basis %/y"), right=2)  # fmt: skip
+    smile = _table(f"{title}: SVI smile per expiry (vol points)", ("expiry", "options", "fit pts",
+                   "ATM IV", "RR25", "BF25", "RMSE", "no-arb"), right=1)  # fmt: skip
+    for r in exp.iter_rows(named=True):
+        fwd.add_row(
+            str(r["group"])[:10], str(r["forward_source"] or "-"), _num(r["expiry_years"], ".1f", 365.0),
+            _price(r["forward"]), _price(r["future"]), _price(r["parity_forward_bid"]),
+            _price(r["parity_forward_ask"]), _num(r["basis_annualised"], "+.2f", 100.0),
+        )  # fmt: skip
+        ok = r["svi_butterfly_free"]
+        smile.add_row(
+            str(r["group"])[:10], str(r["n_options"]), str(r["svi_n"]), _num(r["atm_vol"], ".1f", 100.0),
+            _num(r["rr25"], "+.2f", 100.0), _num(r["bf25"], "+.2f", 100.0),
+            _num(r["svi_rmse_vol_points"], ".2f"), "-" if ok is None else ("yes" if ok else "NO"),
+        )  # fmt: skip
+    console.print(fwd)
+    console.print(
+        "forward of: future = the listed future of the expiry (parity compared with it); synthetic / "
+        "index = Deribit's synthetic forward or the spot index (no future listed: no parity "
+        "comparison); parity = the chain's own parity forward."
+    )
+    console.print(smile)
+    heads = ("option", "bid IV", "ask IV", "mark IV", "delta", "gamma", "vega", "theta", "resid")
+    o = _table(f"{title}: options (IVs, residual to SVI: vol points; greeks: premium currency)", heads)
+    for r in chain.options.sort("expiry_years", "strike", "kind").iter_rows(named=True):
+        o.add_row(
+            str(r.get("instrument") or f"{r['group']} {r['strike']:g} {r['kind']}"),
+            *(_num(r[c], ".1f", 100.0) for c in ("bid_iv", "ask_iv", "mark_iv")),
+            _num(r["delta_linear"], "+.3f"), *(_num(r[c], ".2e") for c in ("gamma", "vega", "theta")),
+            _num(r["residual"], "+.2f", 100.0),
+        )  # fmt: skip
     console.print(o)
 
 
@@ -171,4 +195,4 @@ def chain(
             }
         )
         return
-    _print(ch, f"{underlying.upper()} at {ns_to_iso(ts)}")
+    _print(ch, f"{underlying.upper()} {ns_to_iso(ts)[:19]}Z")

@@ -18,9 +18,21 @@ column             required  meaning
 ``expiry``         no        expiry timestamp; groups expiries (else ``expiry_years``)
 ``forward``        no        forward used to price the option (Deribit's ``underlying``
                              price); default the expiry's parity-forward mid
-``future``         no        listed future price of that expiry (null if none)
+``forward_source`` no        what ``forward`` is: ``"future"`` (the listed dated future of
+                             the expiry), ``"synthetic"`` (the venue's synthetic forward,
+                             Deribit ``SYN.*``), ``"index"`` (the spot index, where no
+                             future is listed) or ``"unknown"``; see :func:`forward_source`
+``future``         no        listed future price of that expiry (null if none); without
+                             this column it is ``forward`` where ``forward_source`` is
+                             ``"future"``, else null
 ``index``          no        spot index price
 =================  ========  ==========================================================
+
+Parity is compared only against a listed future: the conversion / reversal
+edges and ``inside`` are null for an expiry priced off a synthetic forward or
+the spot index (neither can be traded as a leg), and the expiry row says which
+source its forward came from (``forward_source``; ``"parity"`` where the forward
+is the chain's own parity-forward mid).
 
 Per option it solves bid/ask/mark IV (:mod:`spreadlab.kernels.iv`), greeks at
 the mark IV (:mod:`spreadlab.pricing.black76`), and the residual of each IV
@@ -35,8 +47,10 @@ ask across strikes).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import polars as pl
@@ -53,15 +67,70 @@ from spreadlab.pricing.iv import IVStatus
 from spreadlab.pricing.surface import CalendarCheck, calendar_arbitrage, slice_features
 from spreadlab.pricing.svi import SVI, SVIFit
 
-__all__ = ["OptionChain", "chain_parity", "option_chain"]
+__all__ = ["ForwardSource", "OptionChain", "chain_parity", "forward_source", "option_chain"]
 
 _REQUIRED = {"expiry_years": pl.Float64, "strike": pl.Float64, "kind": pl.Utf8, "bid": pl.Float64,
              "ask": pl.Float64, "mark": pl.Float64}  # fmt: skip
 _OPTIONAL = {"instrument": pl.Utf8, "underlying": pl.Utf8, "forward": pl.Float64, "future": pl.Float64,
-             "index": pl.Float64}  # fmt: skip
+             "index": pl.Float64, "forward_source": pl.Utf8}  # fmt: skip
 _PARITY_FLOATS = ("fwd_bid", "fwd_ask", "fwd_bid_net", "fwd_ask_net", "conversion", "reversal",
                   "conversion_net", "reversal_net")  # fmt: skip
 _STATUS = pl.Enum([s.name for s in IVStatus])
+
+
+class ForwardSource(StrEnum):
+    """What the forward an option is priced off is."""
+
+    FUTURE = "future"
+    """The listed dated future of the expiry: tradable, a parity reference."""
+    SYNTHETIC = "synthetic"
+    """The venue's synthetic forward (Deribit ``SYN.*``): not tradable."""
+    INDEX = "index"
+    """The spot index (the venue's fallback where no future is listed): not tradable."""
+    PARITY = "parity"
+    """The chain's own put-call-parity forward mid (no forward given)."""
+    UNKNOWN = "unknown"
+    """Not named by the data."""
+
+
+_INDEX_NAME = re.compile(r"^(index(_price)?|[a-z0-9]+_usd[ct]?|\.?[a-z0-9]+index)$", re.IGNORECASE)
+
+
+def forward_source(underlying_id: str | None) -> ForwardSource:
+    """Return what an option row's underlying (its ``underlying_id``) is.
+
+    ``SYN.*`` is a synthetic forward; ``index_price``, ``index`` or a Deribit
+    index name (``btc_usd``) is the spot index; an id that parses as a dated
+    future on its venue (``DERIBIT:BTC-27MAR26``) is a listed future; anything
+    else (null, a perpetual, an unknown name) is unknown, never a future.
+
+    Examples
+    --------
+    >>> [forward_source(x).value for x in ("DERIBIT:BTC-27MAR26", "DERIBIT:SYN.BTC-3APR26",
+    ...                                    "DERIBIT:index_price", "DERIBIT:BTC-PERPETUAL", None)]
+    ['future', 'synthetic', 'index', 'unknown', 'unknown']
+    """
+    if underlying_id is None or not str(underlying_id).strip():
+        return ForwardSource.UNKNOWN
+    text = str(underlying_id).strip()
+    venue, sep, symbol = text.partition(":")
+    if not sep:
+        venue, symbol = "", text
+    if symbol.upper().startswith("SYN."):
+        return ForwardSource.SYNTHETIC
+    if _INDEX_NAME.match(symbol):
+        return ForwardSource.INDEX
+    if venue:
+        from spreadlab.instruments.base import Future
+        from spreadlab.instruments.symbols import parse_symbol
+
+        try:
+            inst = parse_symbol(venue, symbol)
+        except ValidationError:
+            return ForwardSource.UNKNOWN
+        if isinstance(inst, Future):
+            return ForwardSource.FUTURE
+    return ForwardSource.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,7 +138,8 @@ class OptionChain:
     """The chain view of one snapshot.
 
     ``options``: one row per option (input columns plus ``group``,
-    ``forward_used``, ``log_moneyness``, ``bid_iv``, ``ask_iv``, ``mark_iv``,
+    ``forward_used`` and its ``forward_source`` (a :class:`ForwardSource`
+    value), ``log_moneyness``, ``bid_iv``, ``ask_iv``, ``mark_iv``,
     ``mark_iv_status``, ``delta``, ``gamma``, ``vega``, ``theta`` (greeks of
     the premium in its settlement currency, at the mark IV), ``delta_linear``
     (plain Black delta, Deribit's convention), ``svi_vol``, ``residual``
@@ -79,7 +149,9 @@ class OptionChain:
     fee-net band, listed future, ``inside`` / ``inside_net`` and the
     conversion / reversal edges (gross and net of ``fees``).
 
-    ``expiries``: one row per expiry: forward, best parity band, future,
+    ``expiries``: one row per expiry: forward, ``forward_source`` (what the
+    forward is; several comma-joined if the rows differ), best parity band,
+    listed future (null unless one is listed),
     ``index``, ``basis_annualised`` (continuous, of the future, else of the
     parity-forward mid, against the index), SVI parameters, RMSE (vol
     points), flags, ATM vol, 25-delta RR / BF and term slope. ``fits`` maps
@@ -111,6 +183,27 @@ def _normalise(quotes: pl.DataFrame) -> pl.DataFrame:
         pl.col(c).fill_nan(None) for c in ("bid", "ask", "mark", "forward", "future", "index")
     )
     df = df.with_columns(pl.col("kind").str.to_lowercase())
+    given_future = "future" in quotes.columns
+    if "forward_source" in df.columns:
+        names = [s.value for s in ForwardSource]
+        src = pl.col("forward_source").str.to_lowercase().fill_null(ForwardSource.UNKNOWN.value)
+        df = df.with_columns(src)
+        bad = df.with_row_index("_row").filter(~pl.col("forward_source").is_in(names))
+        if bad.height:
+            r = bad.row(0, named=True)
+            raise ValidationError(
+                f"option quotes row {r['_row']}: forward_source={r['forward_source']!r} is invalid; "
+                f"expected one of {names}"
+            )
+        if not given_future:
+            df = df.with_columns(
+                pl.when(pl.col("forward_source") == ForwardSource.FUTURE.value)
+                .then(pl.col("forward"))
+                .otherwise(None)
+                .alias("future")
+            )
+    else:
+        df = df.with_columns(pl.lit(ForwardSource.UNKNOWN.value).alias("forward_source"))
     for name, cond in (
         ("expiry_years", ~(pl.col("expiry_years") > 0) | pl.col("expiry_years").is_null()),
         ("strike", ~(pl.col("strike") > 0) | pl.col("strike").is_null()),
@@ -147,7 +240,8 @@ def _parity(
     keys = ["underlying", "group", "strike"]
     calls = df.filter(pl.col("kind") == "call").group_by(keys).agg(
         pl.col("bid").first().alias("call_bid"), pl.col("ask").first().alias("call_ask"),
-        pl.col("expiry_years").mean(), pl.col("forward").mean(), pl.col("future").mean(),
+        pl.col("expiry_years").mean(), pl.col("forward").mean(), pl.col("forward_source").first(),
+        pl.col("future").mean(),
     )  # fmt: skip
     puts = (
         df.filter(pl.col("kind") == "put")
@@ -165,7 +259,8 @@ def _parity(
             [pl.lit(None, dtype=pl.Float64).alias(c) for c in _PARITY_FLOATS]
             + [pl.lit(None, dtype=pl.Boolean).alias(c) for c in ("inside", "inside_net")]
         )
-    arr = {c: four[c].to_numpy().astype(np.float64) for c in four.columns if c not in ("underlying", "group")}
+    arr = {c: four[c].to_numpy().astype(np.float64) for c in four.columns
+           if c not in ("underlying", "group", "forward_source")}  # fmt: skip
     common = {"strike": arr["strike"], "expiry_years": arr["expiry_years"], "settlement": st, "rate": rate}
     quotes = (arr["call_bid"], arr["call_ask"], arr["put_bid"], arr["put_ask"])
     gross = parity_forward_band(*quotes, **common)  # type: ignore[arg-type]
@@ -215,10 +310,11 @@ def chain_parity(
     """Return only the per-strike parity table of :func:`option_chain` (no IVs or fits; fast).
 
     Columns: ``underlying, group, strike, call_bid, call_ask, expiry_years,
-    forward, future, put_bid, put_ask, fwd_bid, fwd_ask, fwd_bid_net,
+    forward, forward_source, future, put_bid, put_ask, fwd_bid, fwd_ask, fwd_bid_net,
     fwd_ask_net, conversion, reversal, conversion_net, reversal_net, inside,
     inside_net`` (edges in quote currency per unit of underlying; null where
-    there is no listed future).
+    there is no listed future: a synthetic forward or the index is never
+    taken for one).
     """
     st = as_settlement(settlement)
     return _parity(_normalise(quotes), st, require_finite("rate", rate), fees, liquidity)
@@ -262,7 +358,15 @@ def option_chain(
         ((pl.col("fwd_bid") + pl.col("fwd_ask")) / 2).median().alias("_parity_mid")
     )
     df = df.join(mids, on=["underlying", "group"], how="left").with_columns(
-        pl.coalesce("forward", "_parity_mid", "future").alias("forward_used")
+        pl.coalesce("forward", "_parity_mid", "future").alias("forward_used"),
+        pl.when(pl.col("forward").is_not_null())
+        .then(pl.col("forward_source"))
+        .when(pl.col("_parity_mid").is_not_null())
+        .then(pl.lit(ForwardSource.PARITY.value))
+        .when(pl.col("future").is_not_null())
+        .then(pl.lit(ForwardSource.FUTURE.value))
+        .otherwise(pl.lit(ForwardSource.UNKNOWN.value))
+        .alias("forward_source"),
     )
     n = df.height
     fwd = df["forward_used"].fill_null(np.nan).to_numpy().astype(np.float64)
@@ -354,6 +458,7 @@ def _expiry_row(
         "expiry_years": t_exp,
         "n_options": sub.height,
         "forward": sub["forward_used"].median(),
+        "forward_source": ",".join(sorted(set(sub["forward_source"].drop_nulls().to_list()))) or None,
         "future": fut.mean() if fut.len() else None,
         "n_parity_pairs": par.height,
         "parity_forward_bid": best_bid,

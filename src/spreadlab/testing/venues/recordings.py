@@ -1,0 +1,154 @@
+"""Real venue payloads that the loopback venues serve, read from ``../shared/data`` by path.
+
+- Binance USDⓈ-M: ``binance_l2_hftbacktest/usdm/<sym>_20240808.gz``, a raw
+  websocket capture (``<recv_ns> <json>`` per line) with the REST depth
+  snapshot ``{lastUpdateId, E, T, bids, asks}`` and the ``<sym>@depth@0ms``
+  diffs ``{U, u, pu, b, a}`` around it. The venue starts from the snapshot
+  and replays the diffs that follow it, with their real update ids.
+- Deribit: ``cryptofeed_raw_ws/DERIBIT.ws.1.0.gz``, a raw capture of
+  ``book.<option>.raw`` (a snapshot, then changes carrying ``change_id`` and
+  ``prev_change_id``) and ``ticker.<option>.raw`` for ten BTC/ETH options;
+  and ``nautilus_fixtures/tardis_format/deribit_incremental_book_L2_BTC-PERPETUAL.csv``,
+  a Tardis snapshot of the BTC-PERPETUAL book (its ask side, as recorded).
+
+Nothing is copied into the repository. A missing file raises
+:class:`FileNotFoundError` naming it, so a test can skip with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spreadlab.testing.paths import shared_file
+
+__all__ = [
+    "BINANCE_USDM_CAPTURE",
+    "DERIBIT_PERP_BOOK",
+    "DERIBIT_WS_CAPTURE",
+    "BinanceRecording",
+    "DeribitRecording",
+    "load_binance_usdm",
+    "load_deribit",
+    "need",
+]
+
+BINANCE_USDM_CAPTURE = "binance_l2_hftbacktest/usdm/btcusdt_20240808.gz"
+DERIBIT_WS_CAPTURE = "cryptofeed_raw_ws/DERIBIT.ws.1.0.gz"
+DERIBIT_PERP_BOOK = "nautilus_fixtures/tardis_format/deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+
+
+def need(relative: str) -> Path:
+    """Return ``../shared/data/<relative>`` or raise FileNotFoundError naming it."""
+    path = shared_file(relative)
+    if path is None:
+        raise FileNotFoundError(
+            f"../shared/data/{relative} is absent: the loopback venue serves that real file"
+        )
+    return path
+
+
+@dataclass(slots=True)
+class BinanceRecording:
+    """A REST depth snapshot and the diffs that follow it, for one USDⓈ-M symbol."""
+
+    symbol: str
+    snapshot: dict[str, Any]
+    diffs: list[dict[str, Any]]
+    book_tickers: list[dict[str, Any]]
+    trades: list[dict[str, Any]]
+
+
+def load_binance_usdm(path: Path, *, max_diffs: int = 2_000) -> BinanceRecording:
+    """Read the snapshot and up to ``max_diffs`` diffs after it from a raw capture."""
+    snapshot: dict[str, Any] | None = None
+    diffs: list[dict[str, Any]] = []
+    tickers: list[dict[str, Any]] = []
+    trades: list[dict[str, Any]] = []
+    symbol = ""
+    before: list[dict[str, Any]] = []  # diffs received before the snapshot line may still follow it
+    with gzip.open(path, "rt") as fh:
+        for line in fh:
+            _, _, body = line.partition(" ")
+            msg = json.loads(body)
+            if "stream" not in msg:
+                if snapshot is None:
+                    snapshot = msg
+                continue
+            data = msg["data"]
+            stream = msg["stream"]
+            if snapshot is None:
+                if "@depth" in stream:
+                    before.append(data)
+                continue
+            if before:
+                diffs.extend(d for d in before if d["u"] >= snapshot["lastUpdateId"])
+                before.clear()
+            if "@depth" in stream:
+                if data["u"] < snapshot["lastUpdateId"]:
+                    continue
+                symbol = data["s"]
+                diffs.append(data)
+                if len(diffs) >= max_diffs:
+                    break
+            elif stream.endswith("@bookTicker"):
+                tickers.append(data)
+            elif stream.endswith("@trade"):
+                trades.append(data)
+    if snapshot is None or not diffs:
+        raise ValueError(f"{path}: no REST depth snapshot followed by depth diffs")
+    return BinanceRecording(
+        symbol=symbol, snapshot=snapshot, diffs=diffs, book_tickers=tickers, trades=trades
+    )
+
+
+@dataclass(slots=True)
+class DeribitRecording:
+    """Recorded ``book.*.raw`` messages and the latest ticker per Deribit instrument."""
+
+    books: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tickers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_deribit(ws_capture: Path, perp_book: Path | None = None) -> DeribitRecording:
+    """Read the option books and tickers of the capture, and the BTC-PERPETUAL Tardis snapshot."""
+    rec = DeribitRecording()
+    with gzip.open(ws_capture, "rt") as fh:
+        for line in fh:
+            head, sep, body = line.partition(": ")
+            if not sep or "<-" in head or "<->" in head:
+                continue
+            msg = json.loads(body)
+            params = msg.get("params") or {}
+            channel = params.get("channel", "")
+            data: dict[str, Any] = params.get("data") or {}
+            if channel.startswith("book."):
+                rec.books.setdefault(data["instrument_name"], []).append(data)
+            elif channel.startswith("ticker."):
+                rec.tickers[data["instrument_name"]] = data
+    if perp_book is not None:
+        bids: list[list[Any]] = []
+        asks: list[list[Any]] = []
+        ts_us = 0
+        with perp_book.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row["is_snapshot"] != "true":
+                    continue
+                ts_us = int(row["timestamp"])
+                level = ["new", float(row["price"]), float(row["amount"])]
+                (bids if row["side"] == "bid" else asks).append(level)
+        rec.books["BTC-PERPETUAL"] = [
+            {
+                "type": "snapshot",
+                "timestamp": ts_us // 1000,
+                "instrument_name": "BTC-PERPETUAL",
+                "change_id": 1,
+                "bids": bids,
+                "asks": asks,
+            }
+        ]
+    return rec

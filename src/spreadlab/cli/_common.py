@@ -6,15 +6,16 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from spreadlab.errors import SpreadlabError
+from spreadlab.errors import SpreadlabError, ValidationError
 
-__all__ = ["console", "err_console", "fail", "print_json", "progress_bar", "run_or_exit"]
+__all__ = ["check_out_dir", "console", "err_console", "fail", "print_json", "progress_bar", "run_or_exit"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,6 +37,23 @@ def run_or_exit(fn: Callable[[], T]) -> T:
         raise fail(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None
+
+
+def check_out_dir(path: Path, option: str = "--out") -> Path:
+    """Return ``path`` if it can be the output folder (missing, or a folder); else raise one line.
+
+    A file at ``path`` or at one of its parents is a :class:`ValidationError`
+    naming the option, so nothing is half-written.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ValidationError(f"{option} {str(p)!r} is a file; give a folder (it is created if missing)")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValidationError(f"{option} {str(p)!r}: {str(parent)!r} is a file, not a folder")
+            break
+    return p
 
 
 def print_json(obj: Any) -> None:

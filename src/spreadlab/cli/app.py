@@ -10,6 +10,8 @@ scipy, polars, pyarrow or duckdb (``tests/cli/test_startup.py`` holds this).
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -112,12 +114,55 @@ class _LazyCommand(TyperCommand):
 
 
 class _LazyRoot(TyperGroup):
-    """The root group: every command of :data:`COMMANDS` as a :class:`_LazyCommand`."""
+    """The root group: every command of :data:`COMMANDS` as a :class:`_LazyCommand`.
+
+    A bad option (unknown, missing, not a number, out of range) is one line on
+    stderr and exit code 2, like every error a command raises itself; click's
+    usage block is left for ``--help`` and for a group called without a command.
+    """
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         for name, (_module, _attr, short) in COMMANDS.items():
             self.add_command(_LazyCommand(name, short), name)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:  # typer >= 0.20 vendors click
+            from typer._click import exceptions as click
+        except ImportError:  # pragma: no cover - older typer on click itself
+            from click import exceptions as click  # type: ignore[no-redef]
+
+        def run() -> Any:
+            return super(_LazyRoot, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+
+        if not standalone_mode:
+            return run()
+        try:
+            rv = run()
+        except click.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            sys.stderr.write(f"error: {' '.join(exc.format_message().split())}{where}\n")
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            sys.stderr.write(f"error: {' '.join(exc.format_message().split())}\n")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("Aborted.\n")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 app = typer.Typer(

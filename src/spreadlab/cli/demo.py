@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from spreadlab.cli._common import console, print_json, progress_bar, run_or_exit
+from spreadlab.cli._common import check_out_dir, console, print_json, progress_bar, run_or_exit
+from spreadlab.errors import SpreadlabError, ValidationError
 
 __all__ = ["demo"]
 
@@ -17,7 +18,9 @@ def demo(
     out: Path = typer.Option(
         Path("spreadlab-demo"), "--out", help="Folder for report.html and trades.parquet."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Seed of the simulated market (default 7)."),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of the simulated market, an integer >= 0 (default 7)."
+    ),
     config: Path | None = typer.Option(
         None, "--config", help="TOML file with a [demo] table (see examples/)."
     ),
@@ -31,9 +34,17 @@ def demo(
     from spreadlab.backtest.demo import BasisDemoConfig, run_basis_demo  # heavy: import on use
     from spreadlab.config import load_basis_demo
 
-    cfg = run_or_exit(lambda: load_basis_demo(config)) if config else BasisDemoConfig()
-    if seed is not None:
-        cfg = dataclasses.replace(cfg, market=dataclasses.replace(cfg.market, seed=seed))
+    def make_config() -> BasisDemoConfig:
+        check_out_dir(out)
+        cfg = load_basis_demo(config) if config else BasisDemoConfig()
+        if seed is not None:
+            try:
+                cfg = dataclasses.replace(cfg, market=dataclasses.replace(cfg.market, seed=seed))
+            except SpreadlabError as exc:
+                raise ValidationError(f"--seed {seed}: {exc}") from None
+        return cfg
+
+    cfg = run_or_exit(make_config)
     with progress_bar("spreadlab demo", enabled=not as_json) as update:
         result = run_or_exit(lambda: run_basis_demo(cfg, out_dir=out, progress=lambda _s, f: update(f)))
     summary = result.summary()

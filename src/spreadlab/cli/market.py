@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from spreadlab.cli._common import console, print_json, progress_bar, run_or_exit
+from spreadlab.cli._common import check_out_dir, console, print_json, progress_bar, run_or_exit
+from spreadlab.errors import SpreadlabError, ValidationError
 
 __all__ = ["app"]
 
@@ -20,30 +21,27 @@ def build(
     out: Path = typer.Option(
         ..., "--out", help="Folder for the Parquet tables, instruments and config.json."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Seed (default: the config's, 7)."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed, an integer >= 0 (default: the config's, 7)."),
     days: float | None = typer.Option(None, "--days", help="Length of the run in days (default 3)."),
     config: Path | None = typer.Option(None, "--config", help="TOML file with a [market] table."),
     as_json: bool = typer.Option(False, "--json", help="Print the written files and row counts as JSON."),
 ) -> None:
     """Build the seeded market (quotes, books, funding, options, bars, ground truth) and write it."""
-    from spreadlab.config import load_toml
+    from spreadlab.config import load_market_config
     from spreadlab.data.market import MarketConfig, build_market
-    from spreadlab.data.market.io import config_from_dict
 
     def make_config() -> MarketConfig:
-        if config is None:
-            return MarketConfig()
-        table = load_toml(config).get("market", {})
-        return config_from_dict(table)
+        check_out_dir(out)
+        cfg = MarketConfig() if config is None else load_market_config(config)
+        for option, field, value in (("--seed", "seed", seed), ("--days", "days", days)):
+            if value is not None:
+                try:
+                    cfg = dataclasses.replace(cfg, **{field: value})  # type: ignore[arg-type]
+                except SpreadlabError as exc:
+                    raise ValidationError(f"{option} {value}: {exc}") from None
+        return cfg
 
     cfg = run_or_exit(make_config)
-    changes: dict[str, object] = {}
-    if seed is not None:
-        changes["seed"] = seed
-    if days is not None:
-        changes["days"] = days
-    if changes:
-        cfg = run_or_exit(lambda: dataclasses.replace(cfg, **changes))  # type: ignore[arg-type]
     with progress_bar("building the market", enabled=not as_json) as update:
         market = run_or_exit(lambda: build_market(cfg, progress=lambda _stage, f: update(f)))
     paths = run_or_exit(lambda: market.write_parquet(out))

@@ -18,7 +18,10 @@ from typing import Any, TypeVar
 from spreadlab.backtest.demo import BasisDemoConfig
 from spreadlab.errors import ConfigError, SpreadlabError
 
-__all__ = ["build_config", "load_basis_demo", "load_toml"]
+if typing.TYPE_CHECKING:
+    from spreadlab.data.market.config import MarketConfig
+
+__all__ = ["build_config", "load_basis_demo", "load_market_config", "load_toml"]
 
 T = TypeVar("T")
 
@@ -82,10 +85,35 @@ def build_config(cls: type[T], table: dict[str, Any], *, where: str = "") -> T:
         raise ConfigError(f"{where or cls.__name__}: {exc}") from exc
 
 
+def _one_table(path: str | Path, name: str) -> dict[str, Any]:
+    """The ``[name]`` table of a TOML file; any other top-level key is an error naming the file."""
+    data = load_toml(path)
+    unknown = sorted(set(data) - {name})
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level table(s) {', '.join(unknown)}; expected [{name}]")
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {name} must be a table ([{name}]), got {type(table).__name__}")
+    return table
+
+
 def load_basis_demo(path: str | Path) -> BasisDemoConfig:
     """Load a :class:`BasisDemoConfig` from the ``[demo]`` table of a TOML file."""
-    data = load_toml(path)
-    unknown = sorted(set(data) - {"demo"})
-    if unknown:
-        raise ConfigError(f"{path}: unknown top-level table(s) {', '.join(unknown)}; expected [demo]")
-    return build_config(BasisDemoConfig, data.get("demo", {}), where=f"{path}: demo")
+    return build_config(BasisDemoConfig, _one_table(path, "demo"), where=f"{path}: demo")
+
+
+def load_market_config(path: str | Path) -> MarketConfig:
+    """Load a :class:`~spreadlab.data.market.MarketConfig` from the ``[market]`` table of a TOML file.
+
+    The same checks as :func:`load_basis_demo`: an unknown top-level table
+    (``[markt]``), an unknown field or a bad value is an error naming the file.
+    """
+    from spreadlab.data.market.io import config_from_dict
+
+    table = _one_table(path, "market")
+    try:
+        return config_from_dict(table)
+    except SpreadlabError as exc:
+        raise ConfigError(f"{path}: market: {exc}") from exc
+    except TypeError as exc:
+        raise ConfigError(f"{path}: market: {exc}") from exc

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from spreadlab.data import catalog as catalog_mod
 from spreadlab.data import catalog_parts
 from spreadlab.data.catalog import Catalog
 
@@ -38,14 +39,14 @@ def test_parts_folders_and_manifest_fsynced_before_commit(tmp_path, monkeypatch,
         events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
         real_fsync(fd)
 
-    real_commit = Catalog._commit
+    real_commit = catalog_mod.commit_import
 
-    def recording_commit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def recording_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
         events.append(("commit", ""))
-        return real_commit(self, *args, **kwargs)
+        return real_commit(*args, **kwargs)
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
-    monkeypatch.setattr(Catalog, "_commit", recording_commit)
+    monkeypatch.setattr(catalog_mod, "commit_import", recording_commit)
     root = (tmp_path / "cat").resolve()
     cat = Catalog(root)
     rep = cat.import_("tardis", [_two_day_file(tmp_path / "l2.csv")], chunk_rows=250)

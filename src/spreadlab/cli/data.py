@@ -5,32 +5,36 @@ Errors print one line on stderr and exit with code 2 (no traceback).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from spreadlab.cli._common import fail, print_json, run_or_exit
 from spreadlab.core.time import ns_to_iso
-from spreadlab.data.catalog import Catalog, ImportReport
+from spreadlab.data.catalog import Catalog, ImportFailedError, ImportReport
 from spreadlab.data.importers.base import ImportFormat
+from spreadlab.data.schema import EventKind
 
 __all__ = ["app"]
 
 app = typer.Typer(
     name="data",
-    help="Import market data (Tardis, Binance, Deribit, Bybit, freqtrade, OHLCV) into a catalog; list; show.",
+    help="Import market data (Tardis, Binance, Deribit, Bybit, freqtrade, OHLCV) into a catalog; list, show, "
+    "delete; imports and quarantined rows.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-_PATHS = typer.Argument(..., metavar="PATH...", help="Files to import.")
+_PATHS = typer.Argument(..., metavar="PATH...", help="Files to import; a folder means every file under it.")
 _CATALOG = typer.Option(..., "--catalog", "-c", help="Catalog folder (created on first import).")
 _WAIT = typer.Option(
     600.0,
@@ -59,14 +63,31 @@ def import_cmd(
     ),
     paths: list[Path] = _PATHS,
     catalog: Path = _CATALOG,
-    venue: str | None = typer.Option(None, "--venue", help="Venue, for files that do not name it."),
-    symbol: str | None = typer.Option(None, "--symbol", help="Symbol, for files without a symbol column."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Quarantine malformed rows instead of stopping."),
+    venue: str | None = typer.Option(
+        None, "--venue", help="Venue, for files that do not name it (one `spreadlab instrument` knows)."
+    ),
+    symbol: str | None = typer.Option(
+        None, "--symbol", help="Symbol, for files without a symbol column (must parse on the venue)."
+    ),
+    any_venue: bool = typer.Option(
+        False, "--any-venue", help="Accept a --venue with no symbol grammar (e.g. FTX); ids stored unchecked."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Re-import, deleting earlier imports of the same file in the same commit."
+    ),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Quarantine malformed rows instead of stopping (see `data quarantine`)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
     chunk_rows: int = typer.Option(500_000, "--chunk-rows", min=1, help="Rows per chunk."),
     wait: float = _WAIT,
 ) -> None:
-    """Import FILES of FORMAT into the catalog (idempotent, one atomic import per file)."""
+    """Import FILES of FORMAT into the catalog (idempotent, one atomic import per file).
+
+    A file counts as imported when the same bytes were imported in the same format with the
+    same --venue/--symbol (where the format uses them). If a file fails, the files stored
+    before it are printed, then the error (exit 2).
+    """
     try:
         fmt_enum = ImportFormat(fmt)
     except ValueError:
@@ -96,13 +117,28 @@ def import_cmd(
 
         cat = _open(catalog, wait=wait)
         seen = len(cat.recovered)
-        report = run_or_exit(
-            lambda: cat.import_(
-                fmt_enum, paths, skip_bad=skip_bad, venue=venue, symbol=symbol, chunk_rows=chunk_rows,
-                progress=tick,
-            )
-        )  # fmt: skip
+        failed: list[ImportFailedError] = []
+
+        def run() -> ImportReport | None:
+            try:
+                return cat.import_(
+                    fmt_enum, paths, skip_bad=skip_bad, venue=venue, symbol=symbol, any_venue=any_venue,
+                    replace=replace, chunk_rows=chunk_rows, progress=tick,
+                )  # fmt: skip
+            except ImportFailedError as exc:
+                failed.append(exc)
+                return None
+
+        report = run_or_exit(run)
     _say_recovered(cat, seen)
+    if report is None:  # earlier files were stored: say which, then the error
+        stored = failed[0].stored
+        if as_json:
+            print_json({**stored.to_dict(), "error": str(failed[0])})
+        else:
+            Console().print(f"stored before the failure ({len(stored.files)} file(s)):")
+            _print_report(stored)
+        raise fail(str(failed[0]))
     if as_json:
         print_json(report.to_dict())
     else:
@@ -183,3 +219,132 @@ def show_cmd(
                 Console().print(str(shown))
     if as_json:
         print_json(result)
+
+
+def _table(*columns: str) -> Table:
+    """A table for 100 columns: no side borders; ``name:id`` columns never wrap or truncate,
+    ``name:num`` are right-aligned, others fold."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in columns:
+        name, _, how = col.partition(":")
+        if how == "id":
+            table.add_column(name, no_wrap=True, overflow="fold")
+        elif how == "num":
+            table.add_column(name, justify="right", no_wrap=True)
+        else:
+            table.add_column(name, overflow="fold")
+    return table
+
+
+def _need_catalog(catalog: Path) -> None:
+    if not (catalog / "catalog.duckdb").is_file():
+        raise fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
+
+
+@app.command("imports")
+def imports_cmd(
+    catalog: Path = _CATALOG,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the imports: id (for `data delete --import`), file, format, options, rows, time."""
+    _need_catalog(catalog)
+    df = run_or_exit(_open(catalog).imports)
+    if as_json:
+        print_json([{**r, "imported_at": ns_to_iso(r["imported_at_ns"])} for r in df.iter_rows(named=True)])
+        return
+    table = _table(
+        "import:id", "file", "format", "venue/symbol", "stored:num", "quar.:num", "imported (UTC):id"
+    )
+    for r in df.iter_rows(named=True):
+        opts = json.loads(r["options"]) if r["options"] else {}
+        shown = " ".join(str(v) for v in opts.values() if v is not None) or "-"
+        when = _iso(r["imported_at_ns"])
+        table.add_row(
+            r["import_id"], Path(r["path"]).name, r["fmt"], shown, f"{r['rows_stored']:,}",
+            f"{r['rows_quarantined']:,}", when[:16].replace("T", " ") if when != "-" else when,
+        )  # fmt: skip
+    Console().print(table)
+
+
+@app.command("delete")
+def delete_cmd(
+    catalog: Path = _CATALOG,
+    import_ids: list[str] = typer.Option(
+        [], "--import", help="Delete this import whole (repeatable; ids from `data imports`)."
+    ),
+    instruments: list[str] = typer.Option(
+        [], "--instrument", help="Delete this instrument's rows (repeatable), in --start/--end."
+    ),
+    kind: list[str] = typer.Option([], "--kind", help="Only these kinds (repeatable; default every kind)."),
+    start: str | None = typer.Option(None, "--start", help="ISO 8601 or ns; inclusive."),
+    end: str | None = typer.Option(None, "--end", help="ISO 8601 or ns; exclusive."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    wait: float = _WAIT,
+) -> None:
+    """Delete stored data atomically: whole imports (--import), or instruments' rows in a time range.
+
+    Readers see the catalog before or after the delete, never in between; a deleted import's
+    file can be imported again.
+    """
+    _need_catalog(catalog)
+    if bool(import_ids) == bool(instruments):
+        raise fail("pass either --import ID... or --instrument ID... (with --kind/--start/--end)")
+    if import_ids and (kind or start or end):
+        raise fail("--kind, --start and --end narrow an --instrument delete, not --import")
+    cat = _open(catalog, wait=wait)
+    t0: str | int | None = int(start) if start and start.isdigit() else start
+    t1: str | int | None = int(end) if end and end.isdigit() else end
+    if import_ids:
+        rep = run_or_exit(lambda: cat.delete(import_ids=import_ids))
+    else:
+        kinds = [_kind(k) for k in kind] or None
+        rep = run_or_exit(lambda: cat.delete(instruments=instruments, kinds=kinds, start=t0, end=t1))
+    if as_json:
+        print_json(rep.to_dict())
+        return
+    what = f"{len(rep.imports)} import(s), " if rep.imports else ""
+    Console().print(
+        f"deleted {what}{rep.rows_deleted:,} rows: {rep.files_removed} part file(s) removed, "
+        f"{rep.files_rewritten} rewritten"
+    )
+
+
+@app.command("quarantine")
+def quarantine_cmd(
+    catalog: Path = _CATALOG,
+    import_id: str | None = typer.Option(None, "--import", help="Only the rows of this import."),
+    limit: int = typer.Option(50, "--limit", min=0, help="Rows shown (0: all); --json prints all."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (every row, raw text in full)."),
+) -> None:
+    """Show the rows imports left out with --skip-bad: file, line, field, reason and the raw text."""
+    _need_catalog(catalog)
+    df = run_or_exit(_open(catalog).quarantine)
+    if import_id is not None:
+        df = df.filter(pl.col("import_id") == import_id)
+    if as_json:
+        print_json(df.to_dicts())
+        return
+    out = Console()
+    out.print(f"{df.height:,} quarantined row(s)")
+    table = _table("import:id", "file", "line:num", "field", "reason", "raw")
+    for r in df.head(limit if limit else df.height).iter_rows(named=True):
+        raw = str(r["raw"] or "")
+        table.add_row(
+            str(r["import_id"]), Path(str(r["file"])).name, str(r["line"] if r["line"] is not None else "-"),
+            str(r["field"]), str(r["reason"]), raw if len(raw) <= 60 else raw[:57] + "...",
+        )  # fmt: skip
+    out.print(table)
+
+
+def _kind(text: str) -> EventKind:
+    try:
+        return EventKind(text)
+    except ValueError:
+        raise fail(
+            f"--kind {text!r} is unknown; valid kinds: {', '.join(k.value for k in EventKind)}"
+        ) from None
+
+
+def _iso(ns: int | None) -> str:
+    """Second-resolution ISO time for tables (JSON keeps nanoseconds)."""
+    return "-" if ns is None else ns_to_iso(int(ns))[:19] + "Z"

@@ -73,19 +73,21 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import polars as pl
 
 from spreadlab.core.ids import InstrumentId
 from spreadlab.core.time import parse_time
+from spreadlab.data.catalog_delete import DeleteReport, delete_imports, delete_range
 from spreadlab.data.catalog_lock import DEFAULT_LOCK_TIMEOUT_S, DbLease, WriterLock, open_db, retry_locked
-from spreadlab.data.catalog_parts import _INST_SCHEMA, _PartWriter, _sha256, _Written
+from spreadlab.data.catalog_meta import commit_import, setup
+from spreadlab.data.catalog_parts import _PartWriter, _sha256, _Written
 from spreadlab.data.catalog_recover import Recovery, recover, remove_files
+from spreadlab.data.catalog_report import FileReport, ImportFailedError, ImportReport
+from spreadlab.data.import_options import check_options, import_identity
 from spreadlab.data.importers.base import (
     DEFAULT_CHUNK_ROWS,
     QUARANTINE_SCHEMA,
@@ -94,117 +96,22 @@ from spreadlab.data.importers.base import (
     get_importer,
 )
 from spreadlab.data.schema import EventKind, canonical_schema, empty_frame
-from spreadlab.data.validation import Finding, Validator
+from spreadlab.data.validation import Validator
 from spreadlab.errors import DataError, SpreadlabError, ValidationError
 
-__all__ = ["Catalog", "FileReport", "ImportReport", "Recovery"]
+__all__ = ["Catalog", "DeleteReport", "FileReport", "ImportFailedError", "ImportReport", "Recovery"]
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS imports (
-    import_id VARCHAR PRIMARY KEY, sha256 VARCHAR UNIQUE, path VARCHAR, fmt VARCHAR, venue VARCHAR,
-    imported_at_ns BIGINT, rows_read BIGINT, rows_stored BIGINT, rows_quarantined BIGINT, report VARCHAR);
-CREATE TABLE IF NOT EXISTS files (
-    path VARCHAR PRIMARY KEY, import_id VARCHAR, seq BIGINT, kind VARCHAR, venue VARCHAR,
-    part_key VARCHAR, date DATE, rows BIGINT, ts_min BIGINT, ts_max BIGINT);
-CREATE TABLE IF NOT EXISTS file_instruments (
-    path VARCHAR, instrument_id VARCHAR, kind VARCHAR, rows BIGINT, ts_min BIGINT, ts_max BIGINT);
-CREATE TABLE IF NOT EXISTS quarantine (
-    import_id VARCHAR, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR, raw VARCHAR);
-"""
 
 _WRITERS = 2  # Parquet writer threads (pyarrow releases the GIL; the OS spreads them over idle cores)
 _IN_FLIGHT = 2  # chunks being written while the next one is parsed (memory: 1 + this many chunks)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FileReport:
-    """What importing one file did.
-
-    Parameters
-    ----------
-    path
-        The file.
-    fmt
-        The format it was read as.
-    sha256
-        Hex digest of its bytes.
-    status
-        ``"imported"``, or ``"already_imported"`` when the same bytes were imported before.
-    rows_read
-        Source records read.
-    rows_stored
-        Canonical rows stored (all kinds; derived rows such as futures marks
-        from a chain snapshot included).
-    rows_quarantined
-        Records left out (malformed, or bad values) with ``skip_bad``.
-    rows_by_kind
-        Stored rows per kind.
-    instruments
-        Instruments with stored rows.
-    findings
-        Validation findings (order, duplicates, crossed books, gaps, ...).
-    """
-
-    path: str
-    fmt: str
-    sha256: str
-    status: Literal["imported", "already_imported"]
-    rows_read: int = 0
-    rows_stored: int = 0
-    rows_quarantined: int = 0
-    rows_by_kind: tuple[tuple[str, int], ...] = ()
-    instruments: tuple[str, ...] = ()
-    findings: tuple[Finding, ...] = ()
-
-    def to_dict(self) -> dict[str, object]:
-        """Return a JSON-ready dict."""
-        return {
-            "path": self.path,
-            "format": self.fmt,
-            "sha256": self.sha256,
-            "status": self.status,
-            "rows_read": self.rows_read,
-            "rows_stored": self.rows_stored,
-            "rows_quarantined": self.rows_quarantined,
-            "rows_by_kind": dict(self.rows_by_kind),
-            "instruments": list(self.instruments),
-            "findings": [f.to_dict() for f in self.findings],
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ImportReport:
-    """The reports of every file of one :meth:`Catalog.import_` call."""
-
-    files: tuple[FileReport, ...] = field(default_factory=tuple)
-
-    @property
-    def rows_read(self) -> int:
-        """Total source records read."""
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_stored(self) -> int:
-        """Total rows stored."""
-        return sum(f.rows_stored for f in self.files)
-
-    @property
-    def rows_quarantined(self) -> int:
-        """Total rows quarantined."""
-        return sum(f.rows_quarantined for f in self.files)
-
-    def to_dict(self) -> dict[str, object]:
-        """Return a JSON-ready dict."""
-        return {
-            "files": [f.to_dict() for f in self.files],
-            "rows_read": self.rows_read,
-            "rows_stored": self.rows_stored,
-            "rows_quarantined": self.rows_quarantined,
-        }
-
-
 class _AlreadyImportedError(Exception):
-    """The file's sha256 is already in ``imports`` (internal: ends the import early)."""
+    """The import's identity is already in ``imports`` (internal: ends the import early)."""
+
+    def __init__(self, import_id: str) -> None:
+        super().__init__(import_id)
+        self.import_id = import_id
 
 
 class Catalog:
@@ -278,7 +185,7 @@ class Catalog:
 
     def _lease(self) -> DbLease:
         self._root.mkdir(parents=True, exist_ok=True)
-        return DbLease(self._db, timeout=self._timeout, ddl=_DDL)
+        return DbLease(self._db, timeout=self._timeout, setup=setup)
 
     def _exists(self) -> bool:
         return self._db.is_file()
@@ -293,24 +200,37 @@ class Catalog:
         skip_bad: bool = False,
         venue: str | None = None,
         symbol: str | None = None,
+        any_venue: bool = False,
+        replace: bool = False,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         gap_ns: int | None = None,
         progress: Callable[[Path, int], None] | None = None,
     ) -> ImportReport:
         """Import files into the catalog, each atomically, skipping files already imported.
 
+        A file is already imported when the same bytes were imported in the same format
+        with the same values of the options that format uses (``venue``, ``symbol``):
+        see :mod:`spreadlab.data.import_options`.
+
         Parameters
         ----------
         fmt
             A :class:`ImportFormat` value, or ``"auto"`` to detect each file's format.
         paths
-            The files.
+            The files; a folder stands for every file under it (sorted, hidden files left out).
         skip_bad
             Quarantine malformed rows and bad values instead of stopping with :class:`DataError`.
         venue
-            The venue, for formats whose files do not name it.
+            The venue, for formats whose files do not name it. It must be a venue whose
+            symbols spreadlab parses, unless ``any_venue``.
         symbol
-            The symbol, for single-instrument files without a symbol column.
+            The symbol, for single-instrument files without a symbol column; it must parse
+            on ``venue``.
+        any_venue
+            Accept a ``venue`` spreadlab has no symbol grammar for (its ids are stored unchecked).
+        replace
+            Re-import each file even when already imported, and delete every earlier import
+            of the same bytes in the same transaction (to correct a wrong ``venue``/``symbol``).
         chunk_rows
             Rows read per chunk (memory is proportional to it, not to the file).
         gap_ns
@@ -327,30 +247,64 @@ class Catalog:
         Raises
         ------
         DataError
-            On a malformed row (naming file, line and field) without ``skip_bad``;
-            files imported before the failing one stay imported.
+            On a bad option (naming the file and the value) before anything is written; on
+            a malformed row (naming file, line and field) without ``skip_bad``. Files
+            imported before the failing one stay imported: the error is then an
+            :class:`ImportFailedError` whose ``stored`` lists them.
         """
         fmt_enum = _format(fmt)
+        plan = self._plan(fmt_enum, paths, venue, symbol, any_venue)
         reports: list[FileReport] = []
         with WriterLock(self._root, timeout=self._timeout, what="import"):
             lease = self._lease()
             try:
                 self._recover(lease)
-                for p in paths:
-                    path = Path(p)
-                    if not path.is_file():
-                        raise DataError("file not found", path=str(path))
-                    file_fmt = detect_format(path) if fmt_enum is ImportFormat.AUTO else fmt_enum
-                    reports.append(
-                        self._import_one(
-                            lease, path, file_fmt, skip_bad=skip_bad, venue=venue, symbol=symbol,
+                for path, file_fmt, v, s in plan:
+                    try:
+                        report = self._import_one(
+                            lease, path, file_fmt, skip_bad=skip_bad, venue=v, symbol=s, replace=replace,
                             chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
-                        )
-                    )  # fmt: skip
+                        )  # fmt: skip
+                    except DataError as exc:
+                        if reports:
+                            raise ImportFailedError(exc, ImportReport(files=tuple(reports))) from exc
+                        raise
+                    reports.append(report)
                     lease.pause()
             finally:
                 lease.close()
         return ImportReport(files=tuple(reports))
+
+    def _plan(
+        self,
+        fmt: ImportFormat,
+        paths: Iterable[str | Path],
+        venue: str | None,
+        symbol: str | None,
+        any_venue: bool,
+    ) -> list[tuple[Path, ImportFormat, str | None, str | None]]:
+        """Resolve folders, formats and options of every file before anything is written."""
+        files: list[Path] = []
+        for p in paths:
+            path = Path(p)
+            if path.is_dir():
+                found = sorted(
+                    f for f in path.rglob("*")
+                    if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts)
+                )  # fmt: skip
+                if not found:
+                    raise DataError("the folder holds no files", path=str(path))
+                files.extend(found)
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise DataError("file not found", path=str(path))
+        plan = []
+        for path in files:
+            file_fmt = detect_format(path) if fmt is ImportFormat.AUTO else fmt
+            v, s = check_options(venue, symbol, any_venue=any_venue, path=path)
+            plan.append((path, file_fmt, v, s))
+        return plan
 
     def _recover(self, lease: DbLease) -> None:
         """Delete what imports that never committed left behind (the caller holds the writer lock)."""
@@ -370,6 +324,7 @@ class Catalog:
         skip_bad: bool,
         venue: str | None,
         symbol: str | None,
+        replace: bool,
         chunk_rows: int,
         gap_ns: int | None,
         progress: Callable[[Path, int], None] | None,
@@ -381,12 +336,13 @@ class Catalog:
             try:
                 return self._import_new(
                     lease, path, fmt, digest_future, skip_bad=skip_bad, venue=venue, symbol=symbol,
-                    chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
+                    replace=replace, chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
                 )  # fmt: skip
-            except _AlreadyImportedError:
+            except _AlreadyImportedError as done:
                 return FileReport(
-                    path=str(path), fmt=fmt.value, sha256=digest_future.result(), status="already_imported"
-                )
+                    path=str(path), fmt=fmt.value, sha256=digest_future.result(), status="already_imported",
+                    import_id=done.import_id,
+                )  # fmt: skip
 
     def _import_new(
         self,
@@ -398,17 +354,24 @@ class Catalog:
         skip_bad: bool,
         venue: str | None,
         symbol: str | None,
+        replace: bool,
         chunk_rows: int,
         gap_ns: int | None,
         progress: Callable[[Path, int], None] | None,
     ) -> FileReport:
         checked = False
-
-        def known(digest: str) -> bool:
-            found = lease.con().execute("SELECT 1 FROM imports WHERE sha256 = ?", [digest]).fetchone()
-            return found is not None
-
         spec = get_importer(fmt)
+
+        def check_known(digest: str) -> None:
+            if replace:
+                return
+            identity, _ = import_identity(digest, spec, venue, symbol)
+            found = (
+                lease.con().execute("SELECT import_id FROM imports WHERE identity = ?", [identity]).fetchone()
+            )
+            if found is not None:
+                raise _AlreadyImportedError(str(found[0]))
+
         import_id = f"{int(time.time()):010d}-{uuid.uuid4().hex[:12]}"
         pending = self._root / "pending"
         pending.mkdir(parents=True, exist_ok=True)
@@ -428,8 +391,7 @@ class Catalog:
                 ):
                     if not checked and digest_future.done():
                         checked = True
-                        if known(digest_future.result()):
-                            raise _AlreadyImportedError
+                        check_known(digest_future.result())
                     rows_read += batch.rows_read
                     if batch.quarantine.height:
                         quarantines.append(batch.quarantine)
@@ -447,8 +409,12 @@ class Catalog:
                     lease.pause()  # readers may open the database while a long file is parsed
                 while in_flight:
                     self._done(writer, in_flight.popleft(), path, progress)
-                if not checked and known(digest_future.result()):
-                    raise _AlreadyImportedError
+                if not checked:
+                    checked = True
+                    check_known(digest_future.result())
+                replaces = self._replaced(lease, digest_future.result()) if replace else []
+                for old in replaces:  # listed before the commit: a crash after it still removes them
+                    man.write("".join(f"{p}\n" for p in old[1]))
                 man.flush()
                 writer.sync(manifest)  # parts, their folders and the manifest are on disk before the commit
         except _AlreadyImportedError:
@@ -456,19 +422,23 @@ class Catalog:
             raise
         except Exception as exc:
             self._discard(manifest)  # the pool has finished every write when its block exits
-            if not checked and known(digest_future.result()):
-                raise _AlreadyImportedError from exc
+            if not checked:
+                check_known(digest_future.result())
             if isinstance(exc, SpreadlabError):
                 raise
             raise DataError(f"import failed: {type(exc).__name__}: {exc}", path=str(path)) from exc
         quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
         inst_rows = writer.instruments
         instruments = pl.concat(inst_rows)["instrument_id"].unique().sort().to_list() if inst_rows else []
+        identity, options = import_identity(digest_future.result(), spec, venue, symbol)
         report = FileReport(
             path=str(path),
             fmt=fmt.value,
             sha256=digest_future.result(),
             status="imported",
+            import_id=import_id,
+            options=tuple(json.loads(options).items()),
+            replaced=tuple(old[0] for old in replaces),
             rows_read=rows_read,
             rows_stored=sum(by_kind.values()),
             rows_quarantined=quarantine.height,
@@ -476,9 +446,29 @@ class Catalog:
             instruments=tuple(instruments),
             findings=validator.findings,
         )
-        self._commit(lease.con(), import_id, path, fmt, venue, report, writer.files, inst_rows, quarantine)
+        commit_import(
+            lease.con(), import_id=import_id, identity=identity, options=options, path=path, fmt=fmt,
+            venue=venue, report=report.to_dict(), file_rows=writer.files, inst_rows=inst_rows,
+            quarantine=quarantine, replaces=[old[0] for old in replaces],
+        )  # fmt: skip
+        remove_files(self._root, [p for old in replaces for p in old[1]])
         manifest.unlink(missing_ok=True)
         return report
+
+    @staticmethod
+    def _replaced(lease: DbLease, digest: str) -> list[tuple[str, list[str]]]:
+        """Return (import id, part paths) of every committed import of the bytes ``digest``."""
+        rows = (
+            lease.con()
+            .execute(
+                "SELECT i.import_id, list(f.path ORDER BY f.seq) FILTER (WHERE f.path IS NOT NULL) "
+                "FROM imports i LEFT JOIN files f USING (import_id) WHERE i.sha256 = ? "
+                "GROUP BY i.import_id ORDER BY i.import_id",
+                [digest],
+            )
+            .fetchall()
+        )
+        return [(str(r[0]), list(r[1] or [])) for r in rows]
 
     @staticmethod
     def _done(
@@ -496,52 +486,6 @@ class Catalog:
         if manifest.is_file():
             remove_files(self._root, [ln.strip() for ln in manifest.read_text().splitlines() if ln.strip()])
             manifest.unlink()
-
-    def _commit(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        import_id: str,
-        path: Path,
-        fmt: ImportFormat,
-        venue: str | None,
-        report: FileReport,
-        file_rows: Sequence[dict[str, object]],
-        inst_rows: Sequence[pl.DataFrame],
-        quarantine: pl.DataFrame,
-    ) -> None:
-        files_df = pl.DataFrame(
-            file_rows,
-            schema={
-                "path": pl.String(), "import_id": pl.String(), "seq": pl.Int64(), "kind": pl.String(),
-                "venue": pl.String(), "part_key": pl.String(), "date": pl.Date(), "rows": pl.Int64(),
-                "ts_min": pl.Int64(), "ts_max": pl.Int64(),
-            },
-        )  # fmt: skip
-        inst_df = pl.concat(inst_rows) if inst_rows else pl.DataFrame(schema=_INST_SCHEMA)
-        q_df = quarantine.select(pl.lit(import_id).alias("import_id"), pl.all())
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    import_id, report.sha256, str(path.resolve()), fmt.value, venue, time.time_ns(),
-                    report.rows_read, report.rows_stored, report.rows_quarantined,
-                    json.dumps(report.to_dict()),
-                ],
-            )  # fmt: skip
-            con.register("__files", files_df.to_arrow())
-            con.execute("INSERT INTO files SELECT * FROM __files")
-            con.register("__inst", inst_df.to_arrow())
-            con.execute("INSERT INTO file_instruments SELECT * FROM __inst")
-            con.register("__q", q_df.to_arrow())
-            con.execute("INSERT INTO quarantine SELECT * FROM __q")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            for name in ("__files", "__inst", "__q"):
-                con.unregister(name)
 
     # ------------------------------------------------------------------ reading
 
@@ -670,19 +614,90 @@ class Catalog:
         return pl.DataFrame(df).cast(schema)  # type: ignore[arg-type]
 
     def imports(self) -> pl.DataFrame:
-        """Return the import log (one row per imported file)."""
+        """Return the import log: one row per import (id, sha256, file, format, options, counts)."""
+        schema = {
+            "import_id": pl.String(), "sha256": pl.String(), "path": pl.String(), "fmt": pl.String(),
+            "venue": pl.String(), "options": pl.String(), "imported_at_ns": pl.Int64(),
+            "rows_read": pl.Int64(), "rows_stored": pl.Int64(), "rows_quarantined": pl.Int64(),
+        }  # fmt: skip
         if not self._exists():
-            return pl.DataFrame()
+            return pl.DataFrame(schema=schema)
         con = self._connect()
         try:
-            return pl.DataFrame(
+            cols = {r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'imports'"
+            ).fetchall()}  # fmt: skip
+            options = (
+                "options" if "options" in cols else "CAST(NULL AS VARCHAR) AS options"
+            )  # not yet migrated
+            df = pl.DataFrame(
                 con.sql(
-                    "SELECT import_id, sha256, path, fmt, venue, imported_at_ns, rows_read, rows_stored, "
-                    "rows_quarantined FROM imports ORDER BY import_id"
+                    f"SELECT import_id, sha256, path, fmt, venue, {options}, imported_at_ns, rows_read, "
+                    "rows_stored, rows_quarantined FROM imports ORDER BY import_id"
                 ).to_arrow_table()
             )
         finally:
             con.close()
+        return df.cast(schema)  # type: ignore[arg-type]
+
+    def delete(
+        self,
+        *,
+        import_ids: Sequence[str] | None = None,
+        instruments: Sequence[str | InstrumentId] | str | InstrumentId | None = None,
+        kinds: Sequence[EventKind | str] | None = None,
+        start: str | int | datetime | None = None,
+        end: str | int | datetime | None = None,
+    ) -> DeleteReport:
+        """Delete stored data atomically: whole imports, or instruments' rows in a time range.
+
+        Parameters
+        ----------
+        import_ids
+            Delete these imports whole (rows, parts, quarantine, the log entry: the file can
+            then be imported again). Exclusive with ``instruments``.
+        instruments
+            Delete these instruments' rows with ``start <= ts_event < end`` (all time when
+            both are None), of ``kinds`` (all when None).
+        kinds, start, end
+            Narrow an ``instruments`` delete.
+
+        Returns
+        -------
+        DeleteReport
+            Rows and files deleted.
+
+        Raises
+        ------
+        ValidationError
+            When neither or both of ``import_ids`` and ``instruments`` are given.
+        DataError
+            For an unknown import id.
+        """
+        if (import_ids is None) == (instruments is None):
+            raise ValidationError("delete takes either import_ids or instruments (with kinds/start/end)")
+        if import_ids is not None and (kinds is not None or start is not None or end is not None):
+            raise ValidationError("kinds, start and end narrow an instruments delete, not import_ids")
+        if not self._exists():
+            if import_ids:
+                raise DataError(
+                    f"no import with id {next(iter(import_ids))!r}: the catalog is empty",
+                    path=str(self._root),
+                )
+            return DeleteReport()
+        ks = [EventKind(k) for k in kinds] if kinds is not None else None
+        t0 = parse_time(start) if start is not None else None
+        t1 = parse_time(end) if end is not None else None
+        with WriterLock(self._root, timeout=self._timeout, what="delete"):
+            lease = self._lease()
+            try:
+                self._recover(lease)
+                if import_ids is not None:
+                    return delete_imports(self._root, lease.con(), list(import_ids))
+                ids = _ids(instruments) or []
+                return delete_range(self._root, lease.con(), ids, kinds=ks, start=t0, end=t1)
+            finally:
+                lease.close()
 
     def quarantine(self) -> pl.DataFrame:
         """Return the quarantined rows of every import (file, line, field, reason, raw)."""

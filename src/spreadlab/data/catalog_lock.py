@@ -167,14 +167,16 @@ class DbLease:
         ``catalog.duckdb``.
     timeout
         Seconds an open may wait for readers to let go.
-    ddl
-        Statements run once on the first open.
+    setup
+        Called with the connection once, on the first open (schema, migrations).
     """
 
-    def __init__(self, path: Path, *, timeout: float, ddl: str) -> None:
+    def __init__(
+        self, path: Path, *, timeout: float, setup: Callable[[duckdb.DuckDBPyConnection], None]
+    ) -> None:
         self._path = path
         self._timeout = timeout
-        self._ddl: str | None = ddl
+        self._setup: Callable[[duckdb.DuckDBPyConnection], None] | None = setup
         self._con: duckdb.DuckDBPyConnection | None = None
         self._since = 0.0
 
@@ -182,9 +184,9 @@ class DbLease:
         """Return the open connection, opening it when needed."""
         if self._con is None:
             self._con = open_db(self._path, write=True, timeout=self._timeout)
-            if self._ddl is not None:
-                self._con.execute(self._ddl)
-                self._ddl = None
+            if self._setup is not None:
+                self._setup(self._con)
+                self._setup = None
             self._since = time.monotonic()
         return self._con
 

@@ -44,10 +44,10 @@ class Recovery:
 
     def message(self) -> str:
         """Return a one-line description."""
-        ids = ", ".join(self.writes)
         return (
-            f"cleaned up {len(self.writes)} interrupted import(s) ({ids}): removed {self.files_removed} "
-            f"uncommitted part file(s) and {self.folders_removed} empty folder(s); committed data untouched"
+            f"cleaned up {len(self.writes)} interrupted import(s) or delete(s) ({', '.join(self.writes)}): "
+            f"removed {self.files_removed} uncommitted part file(s) and {self.folders_removed} empty "
+            "folder(s); committed data untouched"
         )
 
 

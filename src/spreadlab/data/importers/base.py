@@ -187,11 +187,17 @@ class ImporterSpec:
     sniff
         ``sniff(name, head)`` is True when a file named ``name`` whose first
         (decompressed) bytes are ``head`` is in this format.
+    options
+        The importer options that can change what is stored (``"venue"``,
+        ``"symbol"``): with the file's sha256 and the format they identify an
+        import, so the same bytes imported with another ``--venue`` are a new
+        import, while an option the format ignores does not make one.
     """
 
     fmt: ImportFormat
     read: Importer
     sniff: Callable[[str, bytes], bool]
+    options: frozenset[str] = frozenset({"venue", "symbol"})
 
 
 IMPORTER_MODULES: dict[ImportFormat, str] = {

@@ -255,4 +255,6 @@ def _sniff(name: str, head: bytes) -> bool:
     )
 
 
-IMPORTER = ImporterSpec(fmt=ImportFormat.BYBIT_OB, read=read_bybit_ob, sniff=_sniff)
+IMPORTER = ImporterSpec(
+    fmt=ImportFormat.BYBIT_OB, read=read_bybit_ob, sniff=_sniff, options=frozenset({"venue"})
+)

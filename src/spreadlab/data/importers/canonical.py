@@ -88,4 +88,4 @@ def _sniff(name: str, head: bytes) -> bool:
     return name.endswith(".parquet") and head.startswith(b"PAR1")
 
 
-IMPORTER = ImporterSpec(fmt=ImportFormat.PARQUET, read=read_canonical, sniff=_sniff)
+IMPORTER = ImporterSpec(fmt=ImportFormat.PARQUET, read=read_canonical, sniff=_sniff, options=frozenset())

@@ -217,4 +217,6 @@ def _sniff(name: str, head: bytes) -> bool:
     return set(_CHAIN) <= cols or set(_TERM) <= cols or set(_PERP) <= cols
 
 
-IMPORTER = ImporterSpec(fmt=ImportFormat.DERIBIT_CHAIN, read=read_deribit_chain, sniff=_sniff)
+IMPORTER = ImporterSpec(
+    fmt=ImportFormat.DERIBIT_CHAIN, read=read_deribit_chain, sniff=_sniff, options=frozenset()
+)

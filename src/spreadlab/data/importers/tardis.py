@@ -553,4 +553,4 @@ def _sniff(name: str, head: bytes) -> bool:
     return head.lstrip(b"\xef\xbb\xbf").startswith(b"exchange,symbol,timestamp,local_timestamp")
 
 
-IMPORTER = ImporterSpec(fmt=ImportFormat.TARDIS, read=read_tardis, sniff=_sniff)
+IMPORTER = ImporterSpec(fmt=ImportFormat.TARDIS, read=read_tardis, sniff=_sniff, options=frozenset())

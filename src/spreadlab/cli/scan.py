@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from spreadlab.cli._common import console, print_json, run_or_exit
+from spreadlab.core.time import ns_to_iso
 from spreadlab.errors import ValidationError
 from spreadlab.signals.scan.config import ScanKind
 
@@ -64,7 +65,12 @@ def _records(df: pl.DataFrame) -> list[dict[str, object]]:
 
 def scan(
     catalog: Path = typer.Option(..., "--catalog", "-c", help="Catalog folder."),
-    at: str | None = typer.Option(None, "--at", help="Scan time (ISO 8601, UTC); default the newest data."),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="Scan time (ISO 8601, UTC). Default: each spread at the latest time all its legs have "
+        "fresh data (the newest data, or earlier where a venue's data ends earlier).",
+    ),
     kinds: str | None = typer.Option(
         None,
         "--kinds",
@@ -75,22 +81,39 @@ def scan(
     as_json: bool = typer.Option(False, "--json", help="Print every row as JSON."),
 ) -> None:
     """Rank every candidate spread at a time by net edge after costs (fees, half-spreads, impact)."""
-    from spreadlab.signals.scan import scan as scan_catalog  # heavy: import on use
+    from spreadlab.signals.scan import scan_report  # heavy: import on use
 
     run_or_exit(lambda: _check_dir(catalog))
-    df = run_or_exit(lambda: scan_catalog(str(catalog), at=at, kinds=kinds, size_usd=size))
+    res = run_or_exit(lambda: scan_report(str(catalog), at=at, kinds=kinds, size_usd=size))
+    df = res.rows
+    times = [ns_to_iso(t)[:19] + "Z" for t in res.times_ns]
     if as_json:
-        print_json({"rows": _records(df), "count": df.height})
+        print_json(
+            {
+                "at": times[0],
+                "default_time": res.default_time,
+                "times": times,
+                "empty": res.empty,
+                "rows": _records(df),
+                "count": df.height,
+            }
+        )
         return
+    if res.default_time:
+        when = f"the newest data, {times[0]}"
+        if len(times) > 1:
+            when += f" (a spread whose legs end earlier at its latest fresh time: {', '.join(times[1:])})"
+    else:
+        when = times[0]
     shown = df if top == 0 else df.head(top)
-    when = df["time"][0] if df.height else at or "the newest data"
-    title = f"{df.height} spreads at {when}, size {size:,.0f} USD"
-    table = Table(title=title)
+    table = Table(title=f"{df.height} spreads at {when}, size {size:,.0f} USD")
     for _, header in _COLUMNS:
         table.add_column(header, overflow="fold")
     for row in shown.iter_rows(named=True):
         table.add_row(*(_fmt(row[c]) for c, _ in _COLUMNS))
     console.print(table)
+    for kind, why in res.empty.items():
+        console.print(f"{kind}: no spread: {why}", highlight=False, markup=False)
 
 
 def _check_dir(path: Path) -> None:

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from spreadlab.signals.scan.scanner import (
         SCAN_SCHEMA,
         DetectionScore,
+        ScanResult,
         scan,
         scan_frames,
+        scan_report,
         scan_times,
         score_detections,
     )
@@ -34,6 +36,8 @@ _WHERE = {
     "parse_kinds": "config",
     "SCAN_SCHEMA": "scanner",
     "DetectionScore": "scanner",
+    "ScanResult": "scanner",
+    "scan_report": "scanner",
     "scan": "scanner",
     "scan_frames": "scanner",
     "scan_times": "scanner",
@@ -46,10 +50,12 @@ __all__ = [
     "DetectionScore",
     "ScanConfig",
     "ScanKind",
+    "ScanResult",
     "evaluate",
     "parse_kinds",
     "scan",
     "scan_frames",
+    "scan_report",
     "scan_times",
     "score_detections",
 ]

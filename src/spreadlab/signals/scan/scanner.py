@@ -49,7 +49,16 @@ from spreadlab.signals.scan.linear import (
 from spreadlab.signals.scan.options import SurfaceCache, option_candidates
 from spreadlab.signals.scan.view import MarketView
 
-__all__ = ["SCAN_SCHEMA", "DetectionScore", "scan", "scan_frames", "scan_times", "score_detections"]
+__all__ = [
+    "SCAN_SCHEMA",
+    "DetectionScore",
+    "ScanResult",
+    "scan",
+    "scan_frames",
+    "scan_report",
+    "scan_times",
+    "score_detections",
+]
 
 SCAN_SCHEMA = pl.Schema(
     {
@@ -178,12 +187,15 @@ def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     )
 
 
-def _scan_one(
+def _scan_at(
     frames: Mapping[EventKind, pl.DataFrame], at: int, cfg: ScanConfig, resolve: Resolver, cache: SurfaceCache
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, dict[ScanKind, int], MarketView]:
+    """Rows at ``at``, the number of candidates built per kind, and the view they came from."""
     view = MarketView(frames, at=at, config=cfg, resolve=resolve)
     rows = []
+    built = dict.fromkeys(cfg.kinds, 0)
     for c in _candidates(view, cfg, cache):
+        built[c.kind] = built.get(c.kind, 0) + 1
         try:
             rows.append(
                 evaluate(
@@ -197,7 +209,13 @@ def _scan_one(
         except SpreadlabError:
             # a candidate whose prices fail validation at this size (e.g. an IV outside bounds) is left out
             continue
-    return _frame(rows)
+    return _frame(rows), built, view
+
+
+def _scan_one(
+    frames: Mapping[EventKind, pl.DataFrame], at: int, cfg: ScanConfig, resolve: Resolver, cache: SurfaceCache
+) -> pl.DataFrame:
+    return _scan_at(frames, at, cfg, resolve, cache)[0]
 
 
 def _normalise_frames(frames: Mapping[EventKind | str, pl.DataFrame]) -> dict[EventKind, pl.DataFrame]:
@@ -286,6 +304,123 @@ def scan_times(
     return pl.concat(parts) if parts else pl.DataFrame(schema=SCAN_SCHEMA)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanResult:
+    """A catalog scan with the times it used and why a kind produced nothing.
+
+    ``rows``: the scan (:data:`SCAN_SCHEMA`; each row's ``ts_ns``/``time`` is
+    the time it was evaluated at). ``at_ns``: the time asked for, or the
+    newest data. ``default_time``: no time was given, so each spread was
+    evaluated at the latest of ``times_ns`` at which all its legs had fresh
+    data (the data's end times, newest first: venues and kinds often end on
+    different dates). ``empty``: for each requested kind without a row, why
+    (:func:`spreadlab.signals.scan.explain.empty_reason`, at the newest time).
+    """
+
+    rows: pl.DataFrame
+    at_ns: int
+    default_time: bool
+    times_ns: tuple[int, ...]
+    empty: Mapping[str, str]
+
+
+_MAX_END_TIMES = 8
+_PRICED_KINDS = (EventKind.QUOTES.value, EventKind.BOOK_SNAPSHOTS.value, EventKind.MARK.value)
+
+
+def _end_times(cat: Catalog, inv: pl.DataFrame, cfg: ScanConfig) -> list[int]:
+    """The times at which some instrument's prices end, newest first (at most ``_MAX_END_TIMES``).
+
+    Quotes, books and marks end at their last row; a bar is known at its close
+    (its ``ts_recv``); an option chain (``VENUE:ROOT``) ends at its newest
+    snapshot. Times closer than ``quote_max_age_ns`` to a newer one are merged
+    into it (a scan there still sees them fresh).
+    """
+    ends = [int(t) for t in inv.filter(pl.col("kind").is_in(_PRICED_KINDS))["last_ts"].to_list()]
+    opt = inv.filter(pl.col("kind") == EventKind.OPTION_QUOTES.value)
+    if opt.height:
+        root = pl.col("instrument_id").str.replace(r"^([^:]+:[^-]+)-.*$", "$1")
+        ends += [int(t) for t in opt.group_by(root.alias("root")).agg(pl.col("last_ts").max())["last_ts"]]
+    bars = inv.filter(pl.col("kind") == EventKind.BARS.value)
+    for (last,), group in bars.partition_by("last_ts", as_dict=True).items() if bars.height else []:
+        got = cat.query(
+            EventKind.BARS.value, group["instrument_id"].to_list(), start=int(last), end=int(last) + 1
+        )
+        ends.append(int(got["ts_recv"].max()) if got.height else int(last))  # type: ignore[arg-type]
+    out: list[int] = []
+    for t in sorted(set(ends), reverse=True):
+        if not out or out[-1] - t > cfg.quote_max_age_ns:
+            out.append(t)
+    return out[:_MAX_END_TIMES]
+
+
+def _frames_at(cat: Catalog, t: int, cfg: ScanConfig) -> dict[EventKind, pl.DataFrame]:
+    start = t - cfg.lookback_ns - NS_PER_DAY  # bars open up to a day before they are known
+    return {k: cat.query(k, start=start, end=t + 1) for k in _KINDS_NEEDED}
+
+
+def scan_report(
+    catalog: Catalog | str,
+    *,
+    at: str | int | datetime | None = None,
+    kinds: Iterable[ScanKind | str] | str | None = None,
+    size_usd: float | None = None,
+    config: ScanConfig | None = None,
+    instruments: Iterable[Instrument] | Mapping[str, Instrument] | None = None,
+) -> ScanResult:
+    """Scan a catalog like :func:`scan` and say which time(s) were used and why a kind has no row.
+
+    Without ``at`` each spread is evaluated at the latest time at which all its
+    legs have fresh data: the catalog is scanned at each time some
+    instrument's data ends (newest first, see :class:`ScanResult`) and a
+    spread (kind, instrument, reference) keeps its row of the newest of those
+    times that produced it.
+    """
+    cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+    cfg = _config(config, kinds, size_usd)
+    inv = cat.instruments()
+    if inv.height == 0:
+        raise DataError("the catalog holds no data", path=str(cat.path))
+    lo, hi = int(inv["first_ts"].min()), int(inv["last_ts"].max())  # type: ignore[arg-type]
+    resolve = _resolver(instruments)
+    cache: SurfaceCache = {}
+    if at is not None:
+        t = _at(at, lo, hi, cfg)
+        rows, built, view = _scan_at(_frames_at(cat, t, cfg), t, cfg, resolve, cache)
+        times = [t]
+    else:
+        times = _end_times(cat, inv, cfg) or [hi]
+        parts, seen = [], set()
+        view = None
+        built = dict.fromkeys(cfg.kinds, 0)
+        for t in times:
+            _check_at(t, lo, hi, cfg)
+            part, b, v = _scan_at(_frames_at(cat, t, cfg), t, cfg, resolve, cache)
+            if view is None:
+                view, built = v, b
+            keys = list(zip(part["kind"], part["instrument_id"], part["reference_id"], strict=True))
+            keep = [k not in seen for k in keys]
+            seen.update(keys)
+            parts.append(part.filter(pl.Series(keep, dtype=pl.Boolean)))
+        rows = _rerank(pl.concat(parts))
+    if view is None:  # pragma: no cover - times always holds the newest data time
+        raise DataError("there is no time to scan", path=str(cat.path))
+    from spreadlab.signals.scan.explain import empty_reason
+
+    present = set(rows["kind"].unique().to_list())
+    empty = {
+        k.value: empty_reason(view, k, candidates=built.get(k, 0), size_usd=cfg.size_usd)
+        for k in cfg.kinds
+        if k.value not in present
+    }
+    return ScanResult(rows=rows, at_ns=times[0], default_time=at is None, times_ns=tuple(times), empty=empty)
+
+
+def _rerank(df: pl.DataFrame) -> pl.DataFrame:
+    df = df.sort(["net_edge_usd", "kind", "spread"], descending=[True, False, False], nulls_last=True)
+    return df.with_columns(pl.int_range(1, df.height + 1, dtype=pl.Int64).alias("rank"))
+
+
 def scan(
     catalog: Catalog | str,
     *,
@@ -302,7 +437,9 @@ def scan(
     catalog
         A :class:`~spreadlab.data.catalog.Catalog` or its folder.
     at
-        Scan time (ISO 8601, int ns or aware datetime); default the newest data.
+        Scan time (ISO 8601, int ns or aware datetime). Default: each spread at
+        the latest time at which all its legs have fresh data (see
+        :func:`scan_report`, which also says why a kind produced nothing).
         A time outside the catalog's data is an error.
     kinds
         Spread kinds (``"basis,vol"`` or a list; default all of :class:`ScanKind`).
@@ -324,16 +461,9 @@ def scan(
         impact, ``net_edge_usd`` = edge - cost and ``capacity_usd`` (the size at
         which net edge reaches zero; NaN when no depth is known), ranked by net edge.
     """
-    cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
-    cfg = _config(config, kinds, size_usd)
-    inv = cat.instruments()
-    if inv.height == 0:
-        raise DataError("the catalog holds no data", path=str(cat.path))
-    lo, hi = int(inv["first_ts"].min()), int(inv["last_ts"].max())  # type: ignore[arg-type]
-    t = _at(at, lo, hi, cfg)
-    start = t - cfg.lookback_ns - NS_PER_DAY  # bars open up to a day before they are known
-    frames = {k: cat.query(k, start=start, end=t + 1) for k in _KINDS_NEEDED}
-    return _scan_one(frames, t, cfg, _resolver(instruments), {})
+    return scan_report(
+        catalog, at=at, kinds=kinds, size_usd=size_usd, config=config, instruments=instruments
+    ).rows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -414,7 +414,7 @@ class BinanceUsdmVenue(LoopbackVenue):
 
     def _order_json(self, o: VenueOrder) -> dict[str, Any]:
         status = {
-            OrderStatus.NEW: "NEW",
+            OrderStatus.OPEN: "NEW",
             OrderStatus.PARTIALLY_FILLED: "PARTIALLY_FILLED",
             OrderStatus.FILLED: "FILLED",
             OrderStatus.CANCELED: "CANCELED",

@@ -4,7 +4,7 @@ Methods: ``public/`` ``get_time``, ``test``, ``status``, ``get_currencies``,
 ``get_instruments``, ``get_order_book``, ``ticker``, ``auth``, ``subscribe``,
 ``unsubscribe``, ``set_heartbeat``; ``private/`` ``buy``, ``sell``,
 ``cancel``, ``cancel_all``, ``get_order_state``, ``get_open_orders``,
-``get_open_orders_by_currency``, ``get_open_orders_by_instrument``,
+``get_open_orders_by_currency``, ``get_open_orders_by_instrument``, ``get_order_state_by_label``,
 ``get_user_trades_by_currency``, ``get_user_trades_by_instrument``,
 ``get_positions``, ``get_position``, ``get_account_summary``,
 ``get_account_summaries``, ``subscribe``.
@@ -273,6 +273,7 @@ class DeribitVenue(LoopbackVenue):
             "private/cancel": self._cancel,
             "private/cancel_all": self._cancel_all,
             "private/get_order_state": self._get_order_state,
+            "private/get_order_state_by_label": self._get_order_state_by_label,
             "private/get_open_orders": self._open_orders,
             "private/get_open_orders_by_currency": self._open_orders,
             "private/get_open_orders_by_instrument": self._open_orders,
@@ -456,7 +457,7 @@ class DeribitVenue(LoopbackVenue):
 
     def _order_json(self, o: VenueOrder) -> dict[str, Any]:
         state = {
-            OrderStatus.NEW: "open",
+            OrderStatus.OPEN: "open",
             OrderStatus.PARTIALLY_FILLED: "open",
             OrderStatus.FILLED: "filled",
             OrderStatus.CANCELED: "cancelled",
@@ -542,6 +543,9 @@ class DeribitVenue(LoopbackVenue):
             if rej.reason == "duplicate_client_id":
                 raise DeribitError(10001, f"label {params.get('label')!r} is already used") from rej
             raise DeribitError(10001, rej.message) from rej
+        reject_post_only = str(params.get("reject_post_only", "false")).lower() == "true"
+        if tif is TimeInForce.POST_ONLY and reject_post_only and order.status is OrderStatus.EXPIRED:
+            raise DeribitError(11054, "post_only_reject")
         await self._push_order(order)
         for fill in order.fills:
             await self._push_trade(fill)
@@ -582,6 +586,14 @@ class DeribitVenue(LoopbackVenue):
 
     async def _get_order_state(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._order_json(self._lookup(params))
+
+    async def _get_order_state_by_label(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        label = str(params.get("label", ""))
+        return [
+            self._order_json(o)
+            for o in self.engine.orders.values()
+            if o.client_id == label and self._matches(o.symbol, {"currency": params.get("currency")})
+        ]
 
     def _matches(self, symbol: str, params: dict[str, Any]) -> bool:
         inst = self.engine.instruments[symbol]

@@ -20,30 +20,14 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from spreadlab.core.enums import Liquidity, Side, TimeInForce
+from spreadlab.execution.protocols import OrderStatus
 from spreadlab.instruments.base import Instrument, Option
 
 __all__ = ["Book", "Fill", "MatchingEngine", "OrderStatus", "Rejection", "VenueOrder", "VenuePosition"]
 
 _EPS = 1e-12
-
-
-class OrderStatus(StrEnum):
-    """Lifecycle of an order at the loopback venue."""
-
-    NEW = "new"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-    REJECTED = "rejected"
-
-    @property
-    def is_open(self) -> bool:
-        """True while the order can still fill."""
-        return self in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
 class Rejection(Exception):  # noqa: N818 - a venue's answer, carried to the wire layer
@@ -122,7 +106,7 @@ class VenueOrder:
     tif: TimeInForce
     reduce_only: bool
     ts_ms: int
-    status: OrderStatus = OrderStatus.NEW
+    status: OrderStatus = OrderStatus.OPEN
     filled: float = 0.0
     notional_filled: float = 0.0
     update_ms: int = 0

@@ -32,6 +32,8 @@ __all__ = [
     "DERIBIT_WS_CAPTURE",
     "BinanceRecording",
     "DeribitRecording",
+    "binance_or_skip",
+    "deribit_or_skip",
     "load_binance_usdm",
     "load_deribit",
     "need",
@@ -152,3 +154,27 @@ def load_deribit(ws_capture: Path, perp_book: Path | None = None) -> DeribitReco
             }
         ]
     return rec
+
+
+def binance_or_skip(*, max_diffs: int = 600) -> BinanceRecording:
+    """The Binance recording for a test, or skip the test naming the absent file."""
+    import pytest
+
+    path = shared_file(BINANCE_USDM_CAPTURE)
+    if path is None:
+        pytest.skip(
+            f"../shared/data/{BINANCE_USDM_CAPTURE} is absent: the loopback venue serves that recording"
+        )
+    return load_binance_usdm(path, max_diffs=max_diffs)
+
+
+def deribit_or_skip() -> DeribitRecording:
+    """The Deribit recording for a test, or skip the test naming the absent file."""
+    import pytest
+
+    ws, perp = shared_file(DERIBIT_WS_CAPTURE), shared_file(DERIBIT_PERP_BOOK)
+    for rel, path in ((DERIBIT_WS_CAPTURE, ws), (DERIBIT_PERP_BOOK, perp)):
+        if path is None:
+            pytest.skip(f"../shared/data/{rel} is absent: the loopback venue serves that recording")
+    assert ws is not None
+    return load_deribit(ws, perp)

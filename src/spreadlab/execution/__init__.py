@@ -1,0 +1,1 @@
+"""Execution: the order state machine, the ExecutionClient protocol, the simulated venue, legging."""

@@ -88,12 +88,14 @@ from spreadlab.data.catalog_parts import _PartWriter, _sha256, _Written
 from spreadlab.data.catalog_recover import Recovery, recover, remove_files
 from spreadlab.data.catalog_report import FileReport, ImportFailedError, ImportReport
 from spreadlab.data.import_options import check_options, import_identity
+from spreadlab.data.import_venue import file_venue
 from spreadlab.data.importers.base import (
     DEFAULT_CHUNK_ROWS,
     QUARANTINE_SCHEMA,
     ImportFormat,
     detect_format,
     get_importer,
+    read_head,
 )
 from spreadlab.data.schema import EventKind, canonical_schema, empty_frame
 from spreadlab.data.validation import Validator
@@ -301,8 +303,19 @@ class Catalog:
                 raise DataError("file not found", path=str(path))
         plan = []
         for path in files:
-            file_fmt = detect_format(path) if fmt is ImportFormat.AUTO else fmt
-            v, s = check_options(venue, symbol, any_venue=any_venue, path=path)
+            file_venue_ = venue
+            if fmt is ImportFormat.AUTO:
+                file_fmt = detect_format(path)
+                if "venue" in get_importer(file_fmt).options:  # a mixed folder: the name says spot/perp/...
+                    file_venue_ = file_venue(venue, path, read_head(path, 4096))
+                if file_fmt in (ImportFormat.OHLCV, ImportFormat.FREQTRADE) and file_venue_ is None:
+                    raise DataError(
+                        "neither the rows nor the file name say which venue this is; pass --venue "
+                        "(venue=), or import the file apart", path=str(path)
+                    )  # fmt: skip
+            else:
+                file_fmt = fmt
+            v, s = check_options(file_venue_, symbol, any_venue=any_venue, path=path)
             plan.append((path, file_fmt, v, s))
         return plan
 

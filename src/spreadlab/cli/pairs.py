@@ -46,6 +46,12 @@ def pairs(
     max_half_life: float = typer.Option(500.0, "--max-half-life", help="Longest half-life (bars)."),
     max_hurst: float = typer.Option(0.5, "--max-hurst", help="Hurst exponent must be below this."),
     min_crossings: int = typer.Option(12, "--min-crossings", help="Fewest crossings of the spread's mean."),
+    history: str = typer.Option(
+        "shorten",
+        "--history",
+        help="Symbols listed late (or delisted early): 'shorten' tests every symbol on the window where "
+        "all have bars; 'drop' drops them and keeps the full window. Either way the output says which.",
+    ),
     top: int = typer.Option(30, "--top", min=0, help="Rows to show in the table (0 = all)."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts and every passing pair as JSON."),
 ) -> None:
@@ -57,6 +63,8 @@ def pairs(
             raise ValidationError(f"--kind {kind!r}: pair selection reads closes from 'bars' only")
         if not catalog.is_dir():
             raise ValidationError(f"--catalog {str(catalog)!r} is not a folder")
+        if history not in ("shorten", "drop"):
+            raise ValidationError(f"--history {history!r} must be 'shorten' or 'drop'")
         return PairCriteria(
             prefilter=prefilter,  # type: ignore[arg-type]
             min_correlation=min_correlation,
@@ -72,7 +80,13 @@ def pairs(
     criteria = run_or_exit(_criteria)
     res = run_or_exit(
         lambda: select_pairs_catalog(
-            str(catalog), start=start, end=end, venue=venue, interval=interval, criteria=criteria
+            str(catalog),
+            start=start,
+            end=end,
+            venue=venue,
+            interval=interval,
+            history=history,  # type: ignore[arg-type]
+            criteria=criteria,
         )
     )
     if as_json:

@@ -31,6 +31,7 @@ rerun gives identical output.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -55,6 +56,7 @@ from spreadlab.signals.stationarity.coint import eg_pvalues
 
 __all__ = [
     "FilterCounts",
+    "HistoryWindow",
     "PairCriteria",
     "PairSelectionResult",
     "benjamini_hochberg",
@@ -67,6 +69,7 @@ __all__ = [
 
 Prefilter = Literal["correlation", "cluster", "none"]
 Direction = Literal["best", "both", "forward"]
+ShortHistory = Literal["shorten", "drop"]
 
 _PAIR_COLUMNS = [
     "rank", "y", "x", "eg_stat", "pvalue", "qvalue", "hedge_ratio", "intercept", "half_life",
@@ -135,6 +138,47 @@ class FilterCounts:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryWindow:
+    """The common window of a long frame's symbols, and what was done about the short ones.
+
+    A symbol is *short* when its first bar comes more than one bar after the
+    universe's first, or its last bar more than one bar before the last (listed
+    late, or delisted). ``mode="shorten"`` keeps every symbol and tests on the
+    window where all have bars (``start_ts .. end_ts``); ``mode="drop"`` drops
+    the short symbols (``dropped``) and keeps the full window.
+    """
+
+    mode: ShortHistory
+    start_ts: Any
+    end_ts: Any
+    full_start_ts: Any
+    full_end_ts: Any
+    short: tuple[tuple[str, Any, Any], ...] = ()
+    dropped: tuple[str, ...] = ()
+
+    @property
+    def shortened(self) -> bool:
+        """True when the tested window is shorter than the universe's full window."""
+        return bool(self.start_ts != self.full_start_ts or self.end_ts != self.full_end_ts)
+
+    def note(self) -> str:
+        """One sentence saying what the window is and why (empty when nothing was short)."""
+        if not self.short:
+            return ""
+        names = ", ".join(s for s, _, _ in self.short[:8]) + (" ..." if len(self.short) > 8 else "")
+        if self.mode == "drop":
+            return (
+                f"dropped {len(self.dropped)} symbol(s) with a shorter history ({names}) to keep the full "
+                f"window {self.full_start_ts} .. {self.full_end_ts}; history='shorten' keeps them instead"
+            )
+        return (
+            f"window shortened to {self.start_ts} .. {self.end_ts} (the full window is "
+            f"{self.full_start_ts} .. {self.full_end_ts}) because {len(self.short)} symbol(s) have a "
+            f"shorter history ({names}); history='drop' drops them and keeps the full window"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PairSelectionResult:
     """Outcome of :func:`select_pairs`.
 
@@ -155,6 +199,9 @@ class PairSelectionResult:
         Observations per series.
     names
         The series, sorted.
+    window
+        From a long frame (:func:`select_pairs_long`): the window tested and
+        the symbols whose history was shorter (:class:`HistoryWindow`).
     """
 
     pairs: pl.DataFrame
@@ -163,12 +210,14 @@ class PairSelectionResult:
     criteria: PairCriteria
     nobs: int
     names: tuple[str, ...] = field(default_factory=tuple)
+    window: HistoryWindow | None = None
 
     def summary(self) -> str:
         """Return a short report: counts per stage and the top pairs."""
         c = self.counts
         lines = [
             f"Pair selection: {len(self.names)} series x {self.nobs} observations",
+            *([f"  note: {self.window.note()}"] if self.window is not None and self.window.short else []),
             f"  candidate pairs          {c.candidates}",
             f"  pass pre-filter ({self.criteria.prefilter}) {c.prefilter}",
             f"  cointegrated (BH {self.criteria.fdr:g})  {c.cointegrated}",
@@ -190,12 +239,21 @@ class PairSelectionResult:
             "series": list(self.names),
             "counts": {**asdict(self.counts), "selected": self.counts.selected},
             "criteria": asdict(self.criteria),
+            "window": None if self.window is None else _window_dict(self.window),
             "pairs": self.pairs.to_dicts(),
         }
 
     def to_json(self) -> str:
         """Return :meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=2)
+
+
+def _window_dict(w: HistoryWindow) -> dict[str, Any]:
+    return {
+        "mode": w.mode, "start": str(w.start_ts), "end": str(w.end_ts), "full_start": str(w.full_start_ts),
+        "full_end": str(w.full_end_ts), "shortened": w.shortened, "dropped": list(w.dropped),
+        "short": [{"symbol": s, "first": str(a), "last": str(b)} for s, a, b in w.short], "note": w.note(),
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------- input
@@ -468,15 +526,21 @@ def select_pairs_long(
     symbol: str = "symbol",
     value: str = "close",
     fill: Literal["ffill", "none"] = "ffill",
+    history: ShortHistory = "shorten",
     criteria: PairCriteria | None = None,
 ) -> PairSelectionResult:
     """Run :func:`select_pairs` on a long frame (one row per timestamp and symbol).
 
     The frame is pivoted to one column per symbol on the union of
     timestamps. ``fill="ffill"`` carries the last price over missing bars
-    (a thin hour without trades); rows still incomplete (before a symbol's
-    first bar) are dropped. ``fill="none"`` keeps only timestamps where every
-    symbol has a bar.
+    (a thin hour without trades, never past a symbol's last bar).
+    ``fill="none"`` keeps only timestamps where every symbol has a bar.
+
+    Symbols listed late (or delisted early) shorten the common window; the
+    result's ``window`` (:class:`HistoryWindow`) says which and what was
+    done: ``history="shorten"`` tests every symbol on the window where all
+    have bars, ``history="drop"`` drops the short symbols and keeps the full
+    window.
 
     Examples
     --------
@@ -505,12 +569,61 @@ def select_pairs_long(
         )
     if fill not in ("ffill", "none"):
         raise ValidationError(f"fill={fill!r} must be 'ffill' or 'none'")
+    if history not in ("shorten", "drop"):
+        raise ValidationError(f"history={history!r} must be 'shorten' or 'drop'")
+    window = _history_window(frame, ts, symbol, value, history)
+    if window.dropped:
+        frame = frame.filter(~pl.col(symbol).is_in(list(window.dropped)))
     wide = frame.pivot(on=symbol, index=ts, values=value).sort(ts)
     series = [c for c in wide.columns if c != ts]
     if fill == "ffill":
-        wide = wide.with_columns(pl.col(series).forward_fill())
+        # carry a price over a missing bar, never past the symbol's last bar
+        last = frame.group_by(symbol).agg(pl.col(ts).max())
+        ends = dict(zip(last[symbol].cast(pl.String).to_list(), last[ts].to_list(), strict=True))
+        wide = wide.with_columns(
+            pl.when(pl.col(ts) <= ends[c]).then(pl.col(c).forward_fill()).alias(c) for c in series
+        )
     wide = wide.drop_nulls()
-    return select_pairs(wide.select(series), criteria=criteria)
+    if wide.height:
+        window = dataclasses.replace(window, start_ts=wide[ts][0], end_ts=wide[ts][-1])
+    res = select_pairs(wide.select(series), criteria=criteria)
+    return dataclasses.replace(res, window=window)
+
+
+def _history_window(
+    frame: pl.DataFrame, ts: str, symbol: str, value: str, mode: ShortHistory
+) -> HistoryWindow:
+    """Each symbol's first and last bar; those starting or ending over a bar inside the full window."""
+    times = frame.select(pl.col(ts).unique().sort())[ts]
+    if times.len() == 0:
+        raise InsufficientDataError("frame has no prices")
+    pos = pl.DataFrame({ts: times, "_i": pl.int_range(0, times.len(), eager=True)})
+    spans = (
+        frame.filter(pl.col(value).is_not_null())
+        .join(pos, on=ts, how="left")
+        .group_by(symbol)
+        .agg(
+            pl.col(ts).min().alias("first"),
+            pl.col(ts).max().alias("last"),
+            pl.col("_i").min().alias("i0"),
+            pl.col("_i").max().alias("i1"),
+        )
+        .sort(symbol)
+    )
+    n = times.len()
+    short = spans.filter((pl.col("i0") > 1) | (pl.col("i1") < n - 2))
+    rows = tuple((str(r[symbol]), r["first"], r["last"]) for r in short.iter_rows(named=True))
+    dropped: tuple[str, ...] = ()
+    if mode == "drop" and rows:
+        dropped = tuple(s for s, _, _ in rows)
+        if spans.height - len(dropped) < 2:
+            raise InsufficientDataError(
+                f"history='drop' would leave {spans.height - len(dropped)} symbol(s) of {spans.height}: "
+                f"{len(dropped)} have a shorter history; use history='shorten'"
+            )
+    lo, hi = times[0], times[-1]
+    return HistoryWindow(mode=mode, start_ts=lo, end_ts=hi, full_start_ts=lo, full_end_ts=hi, short=rows,
+                         dropped=dropped)  # fmt: skip
 
 
 _UNITS_NS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
@@ -585,8 +698,16 @@ def select_pairs_catalog(
     end: str | int | None,
     venue: str | None = None,
     interval: str | None = None,
+    history: ShortHistory = "shorten",
     criteria: PairCriteria | None = None,
 ) -> PairSelectionResult:
-    """Run :func:`select_pairs_long` on the bar closes of a catalog (see :func:`catalog_closes`)."""
+    """Run :func:`select_pairs_long` on the bar closes of a catalog (see :func:`catalog_closes`).
+
+    ``history`` chooses between shortening the window to the symbols' common
+    history and dropping the late-listed symbols (see :class:`HistoryWindow`).
+    """
     closes = catalog_closes(catalog, start=start, end=end, venue=venue, interval=interval)
-    return select_pairs_long(closes, ts="ts", symbol="symbol", value="close", criteria=criteria)
+    closes = closes.with_columns(pl.from_epoch("ts", time_unit="ns").dt.replace_time_zone("UTC"))
+    return select_pairs_long(
+        closes, ts="ts", symbol="symbol", value="close", history=history, criteria=criteria
+    )

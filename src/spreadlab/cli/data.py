@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from spreadlab.cli._common import fail, print_json, run_or_exit
+from spreadlab.cli.data_view import collapse_options, filter_instruments, iso, json_rows, show_table
 from spreadlab.core.time import ns_to_iso
 from spreadlab.data.catalog import Catalog, ImportFailedError, ImportReport
 from spreadlab.data.importers.base import ImportFormat
@@ -163,12 +164,22 @@ def _print_report(report: ImportReport) -> None:
 @app.command("list")
 def list_cmd(
     catalog: Path = _CATALOG,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    venue: list[str] = typer.Option([], "--venue", help="Only this venue (repeatable)."),
+    kind: list[str] = typer.Option([], "--kind", help="Only this kind (repeatable)."),
+    like: str | None = typer.Option(
+        None, "--like", help="Only ids matching: a substring, a glob (BTC-*-C) or SQL LIKE (%27JUN25%)."
+    ),
+    each_option: bool = typer.Option(
+        False, "--each-option", help="One row per option (default: one row per option expiry)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one entry per instrument and kind)."),
 ) -> None:
-    """List the instruments in the catalog with their kinds, row counts and time ranges."""
-    if not (catalog / "catalog.duckdb").is_file():
-        raise fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
+    """List the instruments in the catalog with their kinds, row counts and time ranges (UTC)."""
+    _need_catalog(catalog)
+    for k in kind:
+        _kind(k)
     df = run_or_exit(_open(catalog).instruments)
+    df = filter_instruments(df, venues=venue, kinds=kind, like=like)
     if as_json:
         print_json(
             [
@@ -177,12 +188,14 @@ def list_cmd(
             ]
         )
         return
-    table = Table("instrument", "kind", "rows", "first", "last")
-    for r in df.iter_rows(named=True):
-        table.add_row(
-            r["instrument_id"], r["kind"], f"{r['rows']:,}", ns_to_iso(r["first_ts"]), ns_to_iso(r["last_ts"])
-        )
+    shown = df.with_columns(pl.lit(None, pl.Int64).alias("options")) if each_option else collapse_options(df)
+    table = _table("instrument:id", "kind:id", "rows:num", "first (UTC):id", "last (UTC):id")
+    for r in shown.iter_rows(named=True):
+        name = r["instrument_id"] + (f" ({r['options']})" if r["options"] else "")
+        table.add_row(name, r["kind"], f"{r['rows']:,}", iso(r["first_ts"]), iso(r["last_ts"]))
     Console().print(table)
+    if df.height == 0:
+        Console().print("no instruments match")
 
 
 @app.command("show")
@@ -193,11 +206,16 @@ def show_cmd(
     end: str | None = typer.Option(None, "--end", help="ISO 8601 or ns; exclusive."),
     kind: str | None = typer.Option(None, "--kind", help="Only this kind (default: every kind held)."),
     limit: int = typer.Option(20, "--limit", min=0, help="Rows shown per kind (0: all)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON: every column, times in ns with an _iso twin."
+    ),
 ) -> None:
-    """Show the stored rows of INSTRUMENT (first rows of each kind in the time range)."""
-    if not (catalog / "catalog.duckdb").is_file():
-        raise fail(f"{catalog}: no catalog here (catalog.duckdb not found)")
+    """Show the stored rows of INSTRUMENT (first rows of each kind in the time range).
+
+    Times are UTC; "recv ms" is the receive time's delay after the venue time. Option rows:
+    "iv" is the mark IV, "undl" the underlying price the venue quoted with it.
+    """
+    _need_catalog(catalog)
     cat = _open(catalog)
     held = run_or_exit(cat.instruments)
     kinds = held.filter(pl.col("instrument_id") == instrument)["kind"].to_list()
@@ -208,23 +226,34 @@ def show_cmd(
     t0: str | int | None = int(start) if start and start.isdigit() else start
     t1: str | int | None = int(end) if end and end.isdigit() else end
     result: dict[str, Any] = {}
+    out = Console()
     for k in kinds:
         df = run_or_exit(lambda k=k: cat.query(k, [instrument], t0, t1))  # type: ignore[misc]
         shown = df if limit == 0 else df.head(limit)
         if as_json:
-            result[k] = {"rows": df.height, "data": shown.to_dicts()}
-        else:
-            Console().print(f"[bold]{instrument}[/bold] {k}: {df.height:,} rows")
-            with pl.Config(tbl_rows=max(limit, 1) if limit else -1, tbl_cols=-1, tbl_width_chars=200):
-                Console().print(str(shown))
+            result[k] = {"rows": df.height, "data": json_rows(shown)}
+            continue
+        more = f", first {shown.height:,} shown" if shown.height < df.height else ""
+        out.print(f"[bold]{instrument}[/bold] {k}: {df.height:,} rows{more}")
+        headers, rows = show_table(shown, k)
+        table = _table(*(h if h == "trade id" else f"{h}:id" if h[0].isalpha() and h in _TEXT else f"{h}:num"
+                         for h in headers))  # fmt: skip
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
     if as_json:
         print_json(result)
+
+
+_TEXT = frozenset(
+    {"time (UTC)", "expiry", "C/P", "side", "aggressor", "snap", "funding time", "interval", "levels"}
+)
 
 
 def _table(*columns: str) -> Table:
     """A table for 100 columns: no side borders; ``name:id`` columns never wrap or truncate,
     ``name:num`` are right-aligned, others fold."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
     for col in columns:
         name, _, how = col.partition(":")
         if how == "id":
@@ -258,7 +287,7 @@ def imports_cmd(
     for r in df.iter_rows(named=True):
         opts = json.loads(r["options"]) if r["options"] else {}
         shown = " ".join(str(v) for v in opts.values() if v is not None) or "-"
-        when = _iso(r["imported_at_ns"])
+        when = iso(r["imported_at_ns"])
         table.add_row(
             r["import_id"], Path(r["path"]).name, r["fmt"], shown, f"{r['rows_stored']:,}",
             f"{r['rows_quarantined']:,}", when[:16].replace("T", " ") if when != "-" else when,
@@ -343,8 +372,3 @@ def _kind(text: str) -> EventKind:
         raise fail(
             f"--kind {text!r} is unknown; valid kinds: {', '.join(k.value for k in EventKind)}"
         ) from None
-
-
-def _iso(ns: int | None) -> str:
-    """Second-resolution ISO time for tables (JSON keeps nanoseconds)."""
-    return "-" if ns is None else ns_to_iso(int(ns))[:19] + "Z"

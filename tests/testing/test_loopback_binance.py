@@ -16,6 +16,7 @@ import ccxt.pro as ccxtpro
 import pytest
 
 from spreadlab.testing.venues import BinanceUsdmVenue
+from spreadlab.testing.venues.recordings import replay_best_asks
 
 SYM = "BTC/USDT:USDT"
 KEY, SECRET = "loopback-key-7f3a", "loopback-secret-91c2"
@@ -87,16 +88,8 @@ def test_taker_buy_walks_the_recorded_asks_at_their_prices(binance_recording):
 
 def test_resting_bid_fills_as_maker_when_the_replayed_book_trades_through_it(binance_recording):
     # from the recording itself: the lowest best ask over the replayed diffs
-    book = {float(p): float(q) for p, q in binance_recording.snapshot["asks"]}
-    best0 = min(book)
-    low = best0
-    for d in binance_recording.diffs:
-        for p, q in d["a"]:
-            if float(q) == 0.0:
-                book.pop(float(p), None)
-            else:
-                book[float(p)] = float(q)
-        low = min(low, *book)
+    asks = replay_best_asks(binance_recording)
+    best0, low = asks[0], min(asks)
     if low >= best0:
         pytest.skip("the recorded asks never fall below the first best ask in the replayed window")
 

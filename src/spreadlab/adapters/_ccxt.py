@@ -112,6 +112,8 @@ class CcxtAdapter:
         The per-venue request budget.
     clock
         Local receive times (``ts_recv``).
+    stale_after_s
+        A book stream silent this long is resubscribed.
     """
 
     venue: str = ""
@@ -129,6 +131,7 @@ class CcxtAdapter:
         rate_per_s: float = 20.0,
         burst: int = 20,
         clock: Clock | None = None,
+        stale_after_s: float = 30.0,
     ) -> None:
         # ccxt logs every request's headers (the API key among them) at DEBUG: it gets a logger of
         # its own here whose filter masks the key and secret before any handler sees the record
@@ -150,6 +153,8 @@ class CcxtAdapter:
         self.retries = 0
         self.resyncs = 0
         self.reconnects = 0
+        self.stale = 0
+        self.stale_after_s = stale_after_s
         self._instruments: dict[str, Instrument] = {}
 
     # ------------------------------------------------------------------ venue specifics
@@ -311,15 +316,21 @@ class CcxtAdapter:
         )
 
     async def books(self, instrument_ids: Sequence[InstrumentId]) -> AsyncIterator[BookSnapshot]:
-        """Stream book snapshots; resubscribe (fresh snapshot) after a gap, reconnect after a drop."""
+        """Stream book snapshots; resubscribe (fresh snapshot) after a gap, reconnect after a drop.
+
+        A stream silent for ``stale_after_s`` is treated as lost: its connection is dropped and the
+        books subscribed again. After ``retry.max_attempts`` failures in a row (drops or silent
+        periods) it raises :class:`VenueUnavailableError`.
+        """
         syms = {self.ccxt_symbol(i): i for i in instrument_ids}
         failures = 0
         while True:
             try:
                 if len(syms) == 1:
-                    ob = await self.exchange.watch_order_book(next(iter(syms)))
+                    watch = self.exchange.watch_order_book(next(iter(syms)))
                 else:
-                    ob = await self.exchange.watch_order_book_for_symbols(list(syms))
+                    watch = self.exchange.watch_order_book_for_symbols(list(syms))
+                ob = await asyncio.wait_for(watch, self.stale_after_s)
             except (ccxt.ChecksumError, ccxt.InvalidNonce) as exc:
                 self.resyncs += 1
                 log.warning(
@@ -327,16 +338,21 @@ class CcxtAdapter:
                 )
                 await self._drop_streams()
                 continue
-            except _TRANSIENT as exc:
+            except (TimeoutError, *_TRANSIENT) as exc:
                 failures += 1
                 if failures >= self.retry.max_attempts:
-                    raise self._translate(exc, "watch_order_book") from exc
-                self.reconnects += 1
+                    raise VenueUnavailableError(
+                        f"{self.venue} book stream: {failures} failures in a row ({type(exc).__name__})"
+                    ) from exc
+                if isinstance(exc, TimeoutError):
+                    self.stale += 1
+                else:
+                    self.reconnects += 1
                 delay = self.retry.backoff(failures, rng=None)
                 log.warning(
-                    "%s stream lost (%s): reconnect %d in %.2fs",
+                    "%s book stream %s: reconnect %d in %.2fs",
                     self.venue,
-                    type(exc).__name__,
+                    "silent" if isinstance(exc, TimeoutError) else f"lost ({type(exc).__name__})",
                     failures,
                     delay,
                 )
@@ -345,6 +361,36 @@ class CcxtAdapter:
                 continue
             failures = 0
             yield self._snapshot(syms[ob["symbol"]], ob)
+
+    async def order_updates(self, instrument_ids: Sequence[InstrumentId]) -> AsyncIterator[OrderAck]:
+        """Stream our order updates (new, fills, cancels) from the venue's private stream.
+
+        A dropped connection is reconnected with backoff; after a reconnect the open orders are
+        fetched again and yielded, so an update missed while the stream was down is not lost.
+        """
+        syms = {self.ccxt_symbol(i): i for i in instrument_ids}
+        sym = next(iter(syms)) if len(syms) == 1 else None
+        failures = 0
+        while True:
+            try:
+                rows = await self.exchange.watch_orders(sym)
+            except _TRANSIENT as exc:
+                failures += 1
+                if failures >= self.retry.max_attempts:
+                    raise VenueUnavailableError(
+                        f"{self.venue} order stream: {failures} failures in a row"
+                    ) from exc
+                self.reconnects += 1
+                await self._drop_streams()
+                await asyncio.sleep(self.retry.backoff(failures, rng=None))
+                for iid in syms.values():
+                    for ack in await self.open_orders(iid):
+                        yield ack
+                continue
+            failures = 0
+            for row in rows:
+                if row.get("symbol") in syms:
+                    yield self._ack(syms[row["symbol"]], row, client_id=self.client_id_of(row))
 
     async def _drop_streams(self) -> None:
         for client in list(getattr(self.exchange, "clients", {}).values()):

@@ -655,8 +655,8 @@ class BinanceUsdmVenue(LoopbackVenue):
         ws = web.WebSocketResponse(heartbeat=None)
         await ws.prepare(request)
         conn = StreamConnection(ws)
-        tail = request.match_info.get("tail", "")
-        if tail in self.listen_keys:
+        tail = request.match_info.get("tail", "") or request.query.get("listenKey", "")
+        if tail in self.listen_keys:  # a user-data stream: /ws/<listenKey> or /private/ws?listenKey=
             conn.channels.add("user")
         self.register(conn)
         try:
@@ -687,7 +687,16 @@ class BinanceUsdmVenue(LoopbackVenue):
         return ws
 
     async def _push_order(self, o: VenueOrder, *, execution: str, fill: Fill | None = None) -> None:
+        """Send an ORDER_TRADE_UPDATE with the order as it stood at this event (not as it ends)."""
         j = self._order_json(o)
+        if execution == "NEW":
+            j |= {"status": "NEW", "executedQty": "0", "avgPrice": "0"}
+        elif fill is not None:
+            upto = o.fills[: o.fills.index(fill) + 1]
+            cum = sum(f.qty for f in upto)
+            status = "FILLED" if cum >= o.qty - 1e-12 else "PARTIALLY_FILLED"
+            avg = sum(f.qty * f.price for f in upto) / cum
+            j |= {"status": status, "executedQty": _fmt(cum), "avgPrice": _fmt(avg)}
         event = {
             "e": "ORDER_TRADE_UPDATE",
             "E": self.now_ms(),

@@ -37,6 +37,7 @@ __all__ = [
     "load_binance_usdm",
     "load_deribit",
     "need",
+    "replay_best_asks",
 ]
 
 BINANCE_USDM_CAPTURE = "binance_l2_hftbacktest/usdm/btcusdt_20240808.gz"
@@ -178,3 +179,17 @@ def deribit_or_skip() -> DeribitRecording:
             pytest.skip(f"../shared/data/{rel} is absent: the loopback venue serves that recording")
     assert ws is not None
     return load_deribit(ws, perp)
+
+
+def replay_best_asks(recording: BinanceRecording) -> list[float]:
+    """The best ask after the snapshot and after each recorded diff (a plain replay of the recording)."""
+    book = {float(p): float(q) for p, q in recording.snapshot["asks"]}
+    out = [min(book)]
+    for diff in recording.diffs:
+        for p, q in diff["a"]:
+            if float(q) == 0.0:
+                book.pop(float(p), None)
+            else:
+                book[float(p)] = float(q)
+        out.append(min(book))
+    return out

@@ -134,6 +134,8 @@ class LoopbackVenue:
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> int:
         """Send ``payload`` to every connection subscribed to ``channel``; return how many got it."""
+        if self.faults.down:
+            return 0
         n = 0
         for conn in list(self.connections):
             if channel in conn.channels and not conn.ws.closed:

@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "spreadlab.cli.trials", "trials",
         "List the logged trials: config hash, parameters, data range, metrics, time, run id.",
     ),
+    "backtest": (
+        "spreadlab.cli.backtest", "backtest",
+        "Backtest spread strategies on a catalog's data with the event-driven engine (L2, latency, fees).",
+    ),
     "validate": (
         "spreadlab.cli.validate", "validate",
         "Walk-forward or CPCV validation of a study on a catalog: HTML report ending in a verdict.",

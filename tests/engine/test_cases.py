@@ -289,3 +289,30 @@ def test_same_inputs_and_seed_give_identical_fills_with_empirical_latency() -> N
     lag = (a.orders["ts_arrive"] - a.orders["ts_sent"]).to_list()
     assert set(lag) <= {1_000_000, 400_000_000, 900_000_000} and len(set(lag)) > 1
     assert math.isfinite(a.metrics.pnl_usd)
+
+
+def test_portfolio_snapshot_values_positions_balances_and_margin_mid_run() -> None:
+    q = quotes(PERP.id, [(0, 99.0, 101.0, 50, 50), (20, 109.0, 111.0, 50, 50), (60, 109.0, 111.0, 50, 50)])
+    venue = SimulatedVenue(venue="BINANCE_USDM", impact_bp=0.0, balances={"USDT": 10_000.0})
+    seen = []
+
+    class Probe(Scripted):
+        def on_timer(self, ctx: object) -> None:
+            if ctx.now >= T0 + 30 * S:  # type: ignore[attr-defined]
+                seen.append(ctx.snapshot())  # type: ignore[attr-defined]
+            super().on_timer(ctx)
+
+    strat = Probe([Action(10, PERP.id, Side.BUY, 2.0), Action(30, PERP.id, Side.BUY, 0.001)])
+    cfg = EngineConfig(venues=(venue,))
+    Backtest(config=BacktestConfig(engine=cfg), python_strategy=strat, extra_instruments=[PERP]).run(
+        {"quotes": q}
+    )
+    snap = seen[0]
+    p = snap.position(PERP.id)
+    assert p is not None and p.quantity == 2.0 and p.avg_price == 101.0 and p.price == 110.0
+    assert p.unrealised == pytest.approx(2 * (110.0 - 101.0)) and p.notional_usd == pytest.approx(220.0)
+    fee = 2 * 101.0 * 0.0005
+    assert snap.balances[0].amount == pytest.approx(10_000.0 - fee)
+    assert snap.total_equity_usd == pytest.approx(10_000.0 - fee + 18.0)
+    assert snap.initial_margin_usd["BINANCE_USDM"] == pytest.approx(22.0)  # 10% of 220
+    assert snap.maintenance_margin_usd["BINANCE_USDM"] == pytest.approx(11.0)

@@ -154,7 +154,8 @@ def _instrument(text: object, where: str, known: Mapping[str, Instrument] | None
             raise ConfigError(
                 f"{where}: {text} is not in the instruments_file ({len(known)} instruments) and {exc}"
             ) from exc
-        raise ConfigError(f"{where}: {exc} (for the built-in market set [backtest] instruments_file)") from exc
+        hint = "for the built-in market set [backtest] instruments_file"
+        raise ConfigError(f"{where}: {exc} ({hint})") from exc
 
 
 def _instruments_file(path: object, where: str) -> dict[str, Instrument]:

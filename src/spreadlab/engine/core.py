@@ -21,15 +21,25 @@ from spreadlab.execution.venue import QueueKind, QueueModel, SimulatedVenue
 from spreadlab.instruments.base import Future, Instrument, Option, Perpetual, Spot
 from spreadlab.instruments.fees import FeeModel
 from spreadlab.kernels import engine_layout as lay
+from spreadlab.kernels.contracts import notional1, pnl1
 from spreadlab.kernels.engine_book import blocks_for, new_books
 from spreadlab.kernels.engine_loop import close_positions, run, sample
-from spreadlab.kernels.engine_venue import send_cancel, submit
+from spreadlab.kernels.engine_venue import (
+    equity_usd,
+    fx_of,
+    margin_usd,
+    ref_price,
+    send_cancel,
+    submit,
+    usd_rate,
+)
+from spreadlab.portfolio.snapshot import Balance, PortfolioSnapshot, Position, SpreadPosition
 from spreadlab.strategy.base import Report, ReportKind, Strategy
 from spreadlab.strategy.program import SpreadProgram
 
 from .tape import Tape
 
-__all__ = ["Engine", "EngineConfig", "EngineContext", "EngineState"]
+__all__ = ["Engine", "EngineConfig", "EngineContext", "EngineState", "snapshot"]
 
 _USD = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "DAI", "USDE"})
 _LEVEL_CAP = 4096
@@ -352,6 +362,10 @@ class Engine:
             np.zeros((1024, lay.LF_N)),
         )
 
+    def snapshot(self) -> PortfolioSnapshot:
+        """The portfolio at the engine's current time."""
+        return snapshot(self)
+
     def index(self, instrument_id: str) -> int:
         """The engine index of an instrument id."""
         try:
@@ -436,6 +450,55 @@ class Engine:
         )
 
 
+def snapshot(engine: Engine) -> PortfolioSnapshot:
+    """The engine's portfolio now (valued on the venue books)."""
+    vs, bk = engine.vs, engine.bk
+    ii, fi, pos, cash = vs[lay.V_II], vs[lay.V_FI], vs[lay.V_POS], vs[lay.V_CASH]
+    positions = []
+    for k, inst in enumerate(engine.instruments):
+        q = float(pos[k, lay.P_QTY])
+        if q == 0.0 and pos[k, lay.P_REAL] == 0.0 and pos[k, lay.P_FEES] == 0.0:
+            continue
+        px = float(ref_price(vs, bk, k))
+        kind = int(ii[k, lay.I_KIND])
+        m = float(fi[k, lay.F_MULT])
+        fx = float(fx_of(vs, bk, k, px)) if np.isfinite(px) else float("nan")
+        spot = ii[k, lay.I_SPOT] == 1
+        unreal = 0.0 if spot or q == 0.0 else float(pnl1(q, float(pos[k, lay.P_AVG]), px, m, kind))
+        positions.append(Position(
+            instrument_id=str(inst.id), venue=inst.id.venue, settlement_currency=inst.settlement_currency,
+            quantity=q, avg_price=float(pos[k, lay.P_AVG]), price=px, unrealised=unreal,
+            unrealised_usd=unreal * fx, notional_usd=float(notional1(q, px, m, kind)) * fx if q else 0.0,
+            realised=float(pos[k, lay.P_REAL]), fees=float(pos[k, lay.P_FEES]),
+            funding=float(pos[k, lay.P_FUND]),
+        ))  # fmt: skip
+    balances = tuple(
+        Balance(venue=v, currency=c, amount=float(cash[a, b]), usd=float(cash[a, b] * usd_rate(vs, bk, b)))
+        for a, v in enumerate(engine.venue_names)
+        for b, c in enumerate(engine.currencies)
+        if cash[a, b] != 0.0
+    )
+    sci, ssi, ssf = engine.ss[lay.S_CI], engine.ss[lay.S_SI], engine.ss[lay.S_SF]
+    spreads = []
+    for s, p in enumerate(engine.programs):
+        n = int(sci[s, lay.SI_NLEG])
+        legs = {str(p.instrument_ids[k]): float(ssf[s, lay.SV_KNOWN + k]) for k in range(n)}
+        targets = {str(p.instrument_ids[k]): float(ssf[s, lay.SV_TARGET + k]) for k in range(n)}
+        spreads.append(SpreadPosition(spread=p.name, direction=int(ssi[s, lay.SS_DIR]),
+                                      trade=int(ssi[s, lay.SS_TRADE_ID]), legs=legs, targets=targets,
+                                      imbalance_usd=float(ssf[s, lay.SV_IMB_NOW])))  # fmt: skip
+    names = engine.venue_names
+    return PortfolioSnapshot(
+        ts=int(vs[lay.V_CNT][lay.C_T]),
+        positions=tuple(positions),
+        spreads=tuple(spreads),
+        balances=balances,
+        equity_usd={v: float(equity_usd(vs, bk, a)) for a, v in enumerate(names)},
+        initial_margin_usd={v: float(margin_usd(vs, bk, a, lay.F_IMR)) for a, v in enumerate(names)},
+        maintenance_margin_usd={v: float(margin_usd(vs, bk, a, lay.F_MMR)) for a, v in enumerate(names)},
+    )
+
+
 class EngineContext:
     """What a Python strategy sees and does: the local view, its known positions, orders and timers."""
 
@@ -479,6 +542,10 @@ class EngineContext:
     def position(self, instrument_id: object) -> float:
         """Contracts the strategy knows it holds (from the fill reports received so far)."""
         return float(self._known[self._i(instrument_id)])
+
+    def snapshot(self) -> PortfolioSnapshot:
+        """The portfolio now, valued on the venue's books (what the account would report)."""
+        return snapshot(self._e)
 
     def instrument(self, instrument_id: object) -> Instrument:
         """The instrument spec."""

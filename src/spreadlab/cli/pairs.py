@@ -52,10 +52,23 @@ def pairs(
         help="Symbols listed late (or delisted early): 'shorten' tests every symbol on the window where "
         "all have bars; 'drop' drops them and keeps the full window. Either way the output says which.",
     ),
+    unit_root: str = typer.Option(
+        "exclude",
+        "--unit-root",
+        help="ADF pre-test of each series (unit root in the level, none in the difference): 'exclude' "
+        "leaves series that are not I(1) untested, 'report' only lists them, 'off' skips the tests.",
+    ),
+    max_per_symbol: int | None = typer.Option(
+        None,
+        "--max-pairs-per-symbol",
+        min=1,
+        help="Keep at most this many selected pairs per symbol (best-ranked first); default no cap.",
+    ),
     top: int = typer.Option(30, "--top", min=0, help="Rows to show in the table (0 = all)."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts and every passing pair as JSON."),
 ) -> None:
-    """Select cointegrated pairs (Engle-Granger + Benjamini-Hochberg, half-life, Hurst, mean crossings)."""
+    """Select cointegrated pairs (unit-root pre-test, Engle-Granger + Benjamini-Hochberg, half-life,
+    Hurst, mean crossings, optional cap per symbol); prints how many pairs each symbol joins."""
     from spreadlab.signals.pairs import PairCriteria, select_pairs_catalog  # heavy: import on use
 
     def _criteria() -> PairCriteria:
@@ -75,6 +88,8 @@ def pairs(
             max_half_life=max_half_life,
             max_hurst=max_hurst,
             min_crossings=min_crossings,
+            unit_root=unit_root,  # type: ignore[arg-type]
+            max_pairs_per_symbol=max_per_symbol,
         )
 
     criteria = run_or_exit(_criteria)

@@ -8,7 +8,12 @@ each stage:
    ``"correlation"`` keeps ``ρ >= min_correlation``; ``"cluster"`` keeps pairs
    in the same cluster of an average-linkage hierarchical clustering on the
    distance ``1 - ρ`` cut at ``cluster_distance``; ``"none"`` keeps all.
-2. **Cointegration**: Engle–Granger (constant in the cointegrating
+2. **Unit roots** (``unit_root="exclude"``, the default): each series is
+   tested for a unit root in its log level and none in its difference
+   (:mod:`spreadlab.signals.pairs_screen`); pairs with a leg that is not I(1)
+   are not tested (``"report"`` only reports such series, ``"off"`` skips
+   the tests).
+3. **Cointegration**: Engle–Granger (constant in the cointegrating
    regression, ADF lags by AIC; the ``O(n p)`` kernel of
    :mod:`spreadlab.kernels.stats`) on log prices, in the direction(s) set by
    ``direction``: ``"best"`` keeps the direction with the more negative
@@ -18,12 +23,15 @@ each stage:
    tested are then controlled with Benjamini–Hochberg at false-discovery rate
    ``fdr``: with sorted p-values ``p_(1) <= ... <= p_(m)``,
    ``q_(i) = min_{k>=i} m p_(k) / k`` and a pair passes when ``q <= fdr``.
-3. **Half-life** of the spread ``y - α - βx`` (AR(1) regression, in bars)
+4. **Half-life** of the spread ``y - α - βx`` (AR(1) regression, in bars)
    within ``[min_half_life, max_half_life]``.
-4. **Hurst exponent** of the spread (variance of lagged differences) below
+5. **Hurst exponent** of the spread (variance of lagged differences) below
    ``max_hurst``.
-5. **Mean crossings** of the spread at least ``min_crossings``.
+6. **Mean crossings** of the spread at least ``min_crossings``.
+7. **Symbol cap** (``max_pairs_per_symbol``, default none): best-ranked
+   pairs first, a pair is kept while both symbols are in fewer than the cap.
 
+The result counts the selected pairs each symbol joins (``symbols``).
 Survivors are ranked by p-value, then statistic, then names; series are
 sorted by name first, so the output does not depend on column order and a
 rerun gives identical output.
@@ -51,6 +59,16 @@ from spreadlab.kernels.stats import (
     mean_crossings,
     pair_indices,
 )
+from spreadlab.signals.pairs_screen import (
+    UNIT_ROOT_SCHEMA,
+    HistoryWindow,
+    ShortHistory,
+    cap_per_symbol,
+    history_window,
+    symbol_counts,
+    unit_root_screen,
+    window_dict,
+)
 from spreadlab.signals.stationarity._common import default_maxlag
 from spreadlab.signals.stationarity.coint import eg_pvalues
 
@@ -68,8 +86,8 @@ __all__ = [
 ]
 
 Prefilter = Literal["correlation", "cluster", "none"]
+UnitRoot = Literal["exclude", "report", "off"]
 Direction = Literal["best", "both", "forward"]
-ShortHistory = Literal["shorten", "drop"]
 
 _PAIR_COLUMNS = [
     "rank", "y", "x", "eg_stat", "pvalue", "qvalue", "hedge_ratio", "intercept", "half_life",
@@ -92,8 +110,17 @@ class PairCriteria:
     min_crossings: int = 12
     hurst_max_lag: int = 100
     maxlag: int | None = None
+    unit_root: UnitRoot = "exclude"
+    unit_root_level: float = 0.05
+    max_pairs_per_symbol: int | None = None
 
     def __post_init__(self) -> None:
+        if self.unit_root not in ("exclude", "report", "off"):
+            raise ValidationError(f"unit_root={self.unit_root!r} must be 'exclude', 'report' or 'off'")
+        require_in_range("unit_root_level", self.unit_root_level, 0.0, 1.0, inclusive=False)
+        cap = self.max_pairs_per_symbol
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValidationError(f"max_pairs_per_symbol={cap!r} must be an integer >= 1 or None")
         if self.prefilter not in ("correlation", "cluster", "none"):
             raise ValidationError(f"prefilter={self.prefilter!r} must be 'correlation', 'cluster' or 'none'")
         if self.direction not in ("best", "both", "forward"):
@@ -130,52 +157,13 @@ class FilterCounts:
     hurst: int
     crossings: int
     degenerate: int = 0
+    integrated: int | None = None
+    capped: int | None = None
 
     @property
     def selected(self) -> int:
-        """Pairs that passed every filter."""
-        return self.crossings
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HistoryWindow:
-    """The common window of a long frame's symbols, and what was done about the short ones.
-
-    A symbol is *short* when its first bar comes more than one bar after the
-    universe's first, or its last bar more than one bar before the last (listed
-    late, or delisted). ``mode="shorten"`` keeps every symbol and tests on the
-    window where all have bars (``start_ts .. end_ts``); ``mode="drop"`` drops
-    the short symbols (``dropped``) and keeps the full window.
-    """
-
-    mode: ShortHistory
-    start_ts: Any
-    end_ts: Any
-    full_start_ts: Any
-    full_end_ts: Any
-    short: tuple[tuple[str, Any, Any], ...] = ()
-    dropped: tuple[str, ...] = ()
-
-    @property
-    def shortened(self) -> bool:
-        """True when the tested window is shorter than the universe's full window."""
-        return bool(self.start_ts != self.full_start_ts or self.end_ts != self.full_end_ts)
-
-    def note(self) -> str:
-        """One sentence saying what the window is and why (empty when nothing was short)."""
-        if not self.short:
-            return ""
-        names = ", ".join(s for s, _, _ in self.short[:8]) + (" ..." if len(self.short) > 8 else "")
-        if self.mode == "drop":
-            return (
-                f"dropped {len(self.dropped)} symbol(s) with a shorter history ({names}) to keep the full "
-                f"window {self.full_start_ts} .. {self.full_end_ts}; history='shorten' keeps them instead"
-            )
-        return (
-            f"window shortened to {self.start_ts} .. {self.end_ts} (the full window is "
-            f"{self.full_start_ts} .. {self.full_end_ts}) because {len(self.short)} symbol(s) have a "
-            f"shorter history ({names}); history='drop' drops them and keeps the full window"
-        )
+        """Pairs that passed every filter (and the symbol cap, when set)."""
+        return self.crossings if self.capped is None else self.capped
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,6 +187,12 @@ class PairSelectionResult:
         Observations per series.
     names
         The series, sorted.
+    unit_roots
+        Per series the ADF tests of the level and the difference and its
+        ``order`` (:func:`~spreadlab.signals.pairs_screen.unit_root_screen`);
+        None with ``unit_root="off"``.
+    symbols
+        Per series the selected pairs it joins, before and after the cap.
     window
         From a long frame (:func:`select_pairs_long`): the window tested and
         the symbols whose history was shorter (:class:`HistoryWindow`).
@@ -211,6 +205,14 @@ class PairSelectionResult:
     nobs: int
     names: tuple[str, ...] = field(default_factory=tuple)
     window: HistoryWindow | None = None
+    unit_roots: pl.DataFrame | None = None
+    symbols: pl.DataFrame | None = None
+
+    def not_i1(self) -> pl.DataFrame:
+        """The series whose unit-root tests say they are not I(1) (empty when the tests were off)."""
+        if self.unit_roots is None:
+            return pl.DataFrame(schema=UNIT_ROOT_SCHEMA)
+        return self.unit_roots.filter(pl.col("order") != "I(1)")
 
     def summary(self) -> str:
         """Return a short report: counts per stage and the top pairs."""
@@ -220,11 +222,26 @@ class PairSelectionResult:
             *([f"  note: {self.window.note()}"] if self.window is not None and self.window.short else []),
             f"  candidate pairs          {c.candidates}",
             f"  pass pre-filter ({self.criteria.prefilter}) {c.prefilter}",
+            *([f"  both legs I(1)           {c.integrated}"] if c.integrated is not None else []),
             f"  cointegrated (BH {self.criteria.fdr:g})  {c.cointegrated}",
             f"  half-life in range       {c.half_life}",
             f"  Hurst < {self.criteria.max_hurst:g}             {c.hurst}",
             f"  mean crossings >= {self.criteria.min_crossings:<4d}  {c.crossings}",
         ]
+        if c.capped is not None:
+            lines.append(f"  <= {self.criteria.max_pairs_per_symbol} pairs per symbol    {c.capped}")
+        bad = self.not_i1()
+        if bad.height:
+            shown = ", ".join(f"{r['symbol']} {r['order']}" for r in bad.head(12).iter_rows(named=True))
+            more = " ..." if bad.height > 12 else ""
+            lines.append(f"  not I(1) ({bad.height}, unit_root={self.criteria.unit_root}): {shown}{more}")
+        if self.symbols is not None and c.selected:
+            top = self.symbols.filter(pl.col("pairs_uncapped") > 0).head(5)
+            lines.append(
+                "  pairs per symbol: "
+                + ", ".join(f"{r['symbol']} {r['pairs']}" + (f" (uncapped {r['pairs_uncapped']})"
+                            if r["pairs"] != r["pairs_uncapped"] else "") for r in top.iter_rows(named=True))
+            )  # fmt: skip
         for row in self.pairs.head(10).iter_rows(named=True):
             lines.append(
                 f"  #{row['rank']:<3d} {row['y']}~{row['x']}: EG {row['eg_stat']:.3f} p {row['pvalue']:.2e} "
@@ -239,21 +256,17 @@ class PairSelectionResult:
             "series": list(self.names),
             "counts": {**asdict(self.counts), "selected": self.counts.selected},
             "criteria": asdict(self.criteria),
-            "window": None if self.window is None else _window_dict(self.window),
+            "window": None if self.window is None else window_dict(self.window),
+            "not_i1": self.not_i1().to_dicts(),
+            "symbols": []
+            if self.symbols is None
+            else self.symbols.filter(pl.col("pairs_uncapped") > 0).to_dicts(),
             "pairs": self.pairs.to_dicts(),
         }
 
     def to_json(self) -> str:
         """Return :meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=2)
-
-
-def _window_dict(w: HistoryWindow) -> dict[str, Any]:
-    return {
-        "mode": w.mode, "start": str(w.start_ts), "end": str(w.end_ts), "full_start": str(w.full_start_ts),
-        "full_end": str(w.full_end_ts), "shortened": w.shortened, "dropped": list(w.dropped),
-        "short": [{"symbol": s, "first": str(a), "last": str(b)} for s, a, b in w.short], "note": w.note(),
-    }  # fmt: skip
 
 
 # ---------------------------------------------------------------- input
@@ -429,7 +442,11 @@ def select_pairs(
     left, right = pair_indices(N)
     npairs = left.shape[0]
     pre = _prefilter(corr, left, right, crit)
-    tested = np.flatnonzero(pre)
+    roots = None if crit.unit_root == "off" else unit_root_screen(logp, cols, level=crit.unit_root_level)
+    i1 = np.ones(N, dtype=bool) if roots is None else (roots["order"] == "I(1)").to_numpy()
+    both_i1 = i1[left] & i1[right]
+    testable = pre & both_i1 if crit.unit_root == "exclude" else pre
+    tested = np.flatnonzero(testable)
     both = crit.direction != "forward"
     stat, lag, hedge, icpt, status = eg_pairs(logp, left[tested], right[tested], 1, maxlag, IC_AIC, both)
 
@@ -439,6 +456,8 @@ def select_pairs(
         rows.append({"y": cols[i], "x": cols[j], "correlation": float(corr[i, j]), "failed": ""})
         if not pre[q]:
             rows[-1]["failed"] = "prefilter"
+        elif not testable[q]:
+            rows[-1]["failed"] = "unit_root"
     pvals = np.ones(tested.shape[0])
     pick = np.zeros(tested.shape[0], dtype=np.int64)
     degenerate = 0
@@ -491,10 +510,22 @@ def select_pairs(
         "half_life": pl.Float64, "hurst": pl.Float64, "crossings": pl.Int64, "failed": pl.String,
     }  # fmt: skip
     cand = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    uncapped = cand.filter(pl.col("failed") == "").sort(["pvalue", "eg_stat", "y", "x"])
+    if crit.max_pairs_per_symbol is not None and uncapped.height:
+        keep = cap_per_symbol(uncapped["y"].to_list(), uncapped["x"].to_list(), crit.max_pairs_per_symbol)
+        drop = uncapped.filter(~pl.Series(keep)).select("y", "x").with_columns(pl.lit(True).alias("_cap"))
+        cand = (
+            cand.join(drop, on=["y", "x"], how="left")
+            .with_columns(
+                pl.when(pl.col("_cap")).then(pl.lit("symbol_cap")).otherwise("failed").alias("failed")
+            )
+            .drop("_cap")
+        )
     fails = cand["failed"].to_list()
 
     def survivors(after: str) -> int:
-        stages = ["prefilter", "degenerate", "cointegration", "half_life", "hurst", "crossings"]
+        stages = ["prefilter", "unit_root", "degenerate", "cointegration", "half_life", "hurst", "crossings",
+                  "symbol_cap"]  # fmt: skip
         dropped = set(stages[: stages.index(after) + 1])
         return sum(1 for f in fails if f not in dropped)
 
@@ -506,6 +537,8 @@ def select_pairs(
         hurst=survivors("hurst"),
         crossings=survivors("crossings"),
         degenerate=degenerate,
+        integrated=None if roots is None else survivors("unit_root"),
+        capped=None if crit.max_pairs_per_symbol is None else survivors("symbol_cap"),
     )
     passing = (
         cand.filter(pl.col("failed") == "")
@@ -515,8 +548,9 @@ def select_pairs(
         .select(_PAIR_COLUMNS)
     )
     return PairSelectionResult(
-        pairs=passing, candidates=cand, counts=counts, criteria=crit, nobs=n, names=tuple(cols)
-    )
+        pairs=passing, candidates=cand, counts=counts, criteria=crit, nobs=n, names=tuple(cols),
+        unit_roots=roots, symbols=symbol_counts(uncapped, passing, cols),
+    )  # fmt: skip
 
 
 def select_pairs_long(
@@ -571,7 +605,7 @@ def select_pairs_long(
         raise ValidationError(f"fill={fill!r} must be 'ffill' or 'none'")
     if history not in ("shorten", "drop"):
         raise ValidationError(f"history={history!r} must be 'shorten' or 'drop'")
-    window = _history_window(frame, ts, symbol, value, history)
+    window = history_window(frame, ts, symbol, value, history)
     if window.dropped:
         frame = frame.filter(~pl.col(symbol).is_in(list(window.dropped)))
     wide = frame.pivot(on=symbol, index=ts, values=value).sort(ts)
@@ -588,42 +622,6 @@ def select_pairs_long(
         window = dataclasses.replace(window, start_ts=wide[ts][0], end_ts=wide[ts][-1])
     res = select_pairs(wide.select(series), criteria=criteria)
     return dataclasses.replace(res, window=window)
-
-
-def _history_window(
-    frame: pl.DataFrame, ts: str, symbol: str, value: str, mode: ShortHistory
-) -> HistoryWindow:
-    """Each symbol's first and last bar; those starting or ending over a bar inside the full window."""
-    times = frame.select(pl.col(ts).unique().sort())[ts]
-    if times.len() == 0:
-        raise InsufficientDataError("frame has no prices")
-    pos = pl.DataFrame({ts: times, "_i": pl.int_range(0, times.len(), eager=True)})
-    spans = (
-        frame.filter(pl.col(value).is_not_null())
-        .join(pos, on=ts, how="left")
-        .group_by(symbol)
-        .agg(
-            pl.col(ts).min().alias("first"),
-            pl.col(ts).max().alias("last"),
-            pl.col("_i").min().alias("i0"),
-            pl.col("_i").max().alias("i1"),
-        )
-        .sort(symbol)
-    )
-    n = times.len()
-    short = spans.filter((pl.col("i0") > 1) | (pl.col("i1") < n - 2))
-    rows = tuple((str(r[symbol]), r["first"], r["last"]) for r in short.iter_rows(named=True))
-    dropped: tuple[str, ...] = ()
-    if mode == "drop" and rows:
-        dropped = tuple(s for s, _, _ in rows)
-        if spans.height - len(dropped) < 2:
-            raise InsufficientDataError(
-                f"history='drop' would leave {spans.height - len(dropped)} symbol(s) of {spans.height}: "
-                f"{len(dropped)} have a shorter history; use history='shorten'"
-            )
-    lo, hi = times[0], times[-1]
-    return HistoryWindow(mode=mode, start_ts=lo, end_ts=hi, full_start_ts=lo, full_end_ts=hi, short=rows,
-                         dropped=dropped)  # fmt: skip
 
 
 _UNITS_NS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}

@@ -117,6 +117,12 @@ def test_rejections_and_partial_fills_are_values(binance_recording):
         assert ack.status is OrderStatus.REJECTED and "-2019" in ack.reason
         small = await a.place(req("t-small", Side.BUY, 0.001, 60_000.0))
         assert small.status is OrderStatus.REJECTED and "-4164" in small.reason
+        n = len(venue.engine.orders)
+        odd = await a.place(req("t-odd", Side.BUY, 0.0205, best_ask))  # ccxt would truncate it to 0.020
+        assert odd.status is OrderStatus.REJECTED and "whole number" in odd.reason
+        tick = await a.place(req("t-tick", Side.BUY, 0.01, best_ask - 0.05))
+        assert tick.status is OrderStatus.REJECTED and "tick" in tick.reason
+        assert len(venue.engine.orders) == n
         venue.faults.partial_fill_ratio = 0.5
         part = await a.place(req("t-part", Side.BUY, 0.02, best_ask, TimeInForce.IOC))
         assert part.status is OrderStatus.EXPIRED and part.filled_qty == pytest.approx(0.01)
@@ -223,5 +229,45 @@ def test_book_stream_resyncs_after_a_gap_and_reconnects_after_a_drop(binance_rec
         finally:
             pumper.cancel()
             await stream.aclose()
+
+    run(body, binance_recording)
+
+
+def test_amend_reprices_a_resting_order_and_a_cross_fills_it(binance_recording):
+    asks = [(float(p), float(q)) for p, q in binance_recording.snapshot["asks"][:1]]
+
+    async def body(venue, a):
+        rest = await a.place(req("t-amend", Side.BUY, 0.01, asks[0][0] - 50.0))
+        assert rest.status is OrderStatus.OPEN
+        moved = await a.amend(IID, "t-amend", qty=0.02, price=asks[0][0] - 20.0)
+        assert moved.status is OrderStatus.OPEN and moved.qty == pytest.approx(0.02)
+        assert venue.engine.find(client_id="t-amend").price == asks[0][0] - 20.0
+        n = len(venue.requests)
+        bad = await a.amend(IID, "t-amend", qty=0.0205, price=asks[0][0])  # not a whole lot
+        assert bad.status is OrderStatus.REJECTED and "whole number" in bad.reason
+        assert ("PUT", "v1/order") not in venue.requests[n:]  # refused before anything was sent
+        crossed = await a.amend(IID, "t-amend", qty=0.02, price=asks[0][0])  # now at the best ask: it takes
+        assert crossed.filled_qty == pytest.approx(min(0.02, asks[0][1]))
+        assert crossed.avg_price == pytest.approx(asks[0][0])
+        gone = await a.amend(IID, "t-amend", qty=0.03, price=asks[0][0])  # a filled order cannot change
+        assert gone.status is OrderStatus.REJECTED and "-2013" in gone.reason
+
+    run(body, binance_recording)
+
+
+def test_funding_payments_come_back_as_signed_amounts(binance_recording):
+    ask = float(binance_recording.snapshot["asks"][0][0])
+
+    async def body(venue, a):
+        await a.place(req("t-fund", Side.BUY, 0.01, ask, TimeInForce.IOC))
+        mark = 61_800.0
+        venue.funding_rate = 0.0001
+        await venue.apply_funding(mark=mark)
+        venue.funding_rate = -0.0002
+        await venue.apply_funding(mark=mark)
+        pays = await a.funding_payments(IID)
+        # a long pays a positive rate and earns a negative one: -q * mark * rate
+        assert [p.amount for p in pays] == pytest.approx([-0.01 * mark * 0.0001, 0.01 * mark * 0.0002])
+        assert {p.currency for p in pays} == {"USDT"}
 
     run(body, binance_recording)

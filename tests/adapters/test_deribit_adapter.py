@@ -136,3 +136,15 @@ def test_book_stream_detects_a_change_id_gap_and_resyncs(deribit_recording):
             await stream.aclose()
 
     run(body, deribit_recording)
+
+
+def test_amend_moves_an_option_bid_to_the_ask_and_fills(deribit_recording):
+    ask = deribit_recording.books[OPT.symbol][0]["asks"][0][1]
+
+    async def body(venue, a):
+        rest = await a.place(req("d-amend", OPT, Side.BUY, 1.0, 0.0005))
+        assert rest.status is OrderStatus.OPEN
+        done = await a.amend(OPT, "d-amend", qty=1.0, price=ask)
+        assert done.status is OrderStatus.FILLED and done.avg_price == ask
+
+    run(body, deribit_recording)

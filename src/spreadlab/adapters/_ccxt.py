@@ -20,6 +20,7 @@ engine sees only the protocols of :mod:`spreadlab.execution.protocols`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -74,27 +75,42 @@ _STATUS = {
 
 
 class RateBudget:
-    """A token bucket: ``rate_per_s`` requests per second, bursts of up to ``burst``."""
+    """A token bucket: ``rate_per_s`` requests per second, bursts of up to ``burst``.
 
-    def __init__(self, *, rate_per_s: float, burst: int) -> None:
+    ``now`` and ``sleep`` are injected (the monotonic clock and ``asyncio.sleep`` by default), so a
+    test can drive it on a fake clock. ``waited_s`` adds up the time spent waiting.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_per_s: float,
+        burst: int,
+        now: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not (rate_per_s > 0 and burst >= 1):
+            raise VenueError(f"rate_per_s={rate_per_s} must be > 0 and burst={burst} >= 1")
         self.rate = rate_per_s
         self.burst = float(burst)
         self.tokens = float(burst)
-        self.stamp = time.monotonic()
+        self._now = now
+        self._sleep = sleep
+        self.stamp = now()
         self.waited_s = 0.0
 
     async def take(self) -> None:
         """Wait until one request may go."""
         while True:
-            now = time.monotonic()
+            now = self._now()
             self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
-            if self.tokens >= 1.0:
+            if self.tokens >= 1.0 - 1e-9:
                 self.tokens -= 1.0
                 return
             wait = (1.0 - self.tokens) / self.rate
             self.waited_s += wait
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
 
 
 class CcxtAdapter:
@@ -444,9 +460,30 @@ class CcxtAdapter:
             reason=reason,
         )
 
+    def check_size(self, symbol: str, qty: float, price: float | None) -> str:
+        """Why the venue's market rules refuse ``qty`` / ``price`` ('' if they do not).
+
+        ccxt would silently truncate a quantity to the venue's step (0.0205 -> 0.020): an order of a
+        size other than the one asked for is refused here instead.
+        """
+        market = self.exchange.market(symbol)
+        step = market["precision"].get("amount")
+        low = (market["limits"].get("amount") or {}).get("min")
+        if step and abs(qty / step - round(qty / step)) > 1e-6:
+            return f"qty={qty} is not a whole number of the venue's lots ({step})"
+        if low and qty < low - 1e-12:
+            return f"qty={qty} is below the venue's minimum {low}"
+        tick = market["precision"].get("price")
+        if price is not None and tick and abs(price / tick - round(price / tick)) > 1e-6:
+            return f"price={price} is not a multiple of the venue's tick ({tick})"
+        return ""
+
     async def place(self, request: OrderRequest) -> OrderAck:
         """Send an order once: a lost ack is resolved by the client order id, a refusal is REJECTED."""
         sym = self.ccxt_symbol(request.instrument_id)
+        bad = self.check_size(sym, request.qty, request.price)
+        if bad:
+            return self._rejected(request, bad)
         inst = self.instrument(request.instrument_id)
         kind = "market" if request.order_type is OrderType.MARKET else "limit"
         price = inst.round_price(request.price) if request.price is not None else None
@@ -503,6 +540,40 @@ class CcxtAdapter:
                 raise
             return self._ack(instrument_id, again, client_id=client_order_id)
         return self._ack(instrument_id, order, client_id=client_order_id)
+
+    async def amend(
+        self, instrument_id: InstrumentId, client_order_id: str, *, qty: float, price: float
+    ) -> OrderAck:
+        """Set an open limit order's quantity and price; a refusal is a REJECTED ack carrying the reason.
+
+        Amending to absolute values is idempotent, so transient failures are retried.
+        """
+        sym = self.ccxt_symbol(instrument_id)
+        found = await self.find_by_client_id(sym, client_order_id)
+        if found is None:
+            raise VenueError(f"{self.venue}: no order with client id {client_order_id!r} on {instrument_id}")
+        inst = self.instrument(instrument_id)
+        oid, side = str(found["id"]), str(found["side"])
+        px = inst.round_price(price)
+        bad = self.check_size(sym, qty, price)
+        if bad:
+            ack = self._ack(instrument_id, found, client_id=client_order_id)
+            return dataclasses.replace(ack, status=OrderStatus.REJECTED, reason=bad)
+        try:
+            order = await self.call(
+                "edit_order",
+                lambda: self.exchange.edit_order(oid, sym, "limit", side, qty, px, self.amend_params()),
+            )
+        except VenueError as exc:
+            if isinstance(exc, VenueUnavailableError | VenueAuthError):
+                raise
+            ack = self._ack(instrument_id, found, client_id=client_order_id)
+            return dataclasses.replace(ack, status=OrderStatus.REJECTED, reason=str(exc))
+        return self._ack(instrument_id, order, client_id=client_order_id)
+
+    def amend_params(self) -> dict[str, Any]:
+        """Extra venue parameters of an amend."""
+        return {}
 
     async def open_orders(self, instrument_id: InstrumentId | None = None) -> list[OrderAck]:
         """Open orders (of one instrument, or every loaded one)."""

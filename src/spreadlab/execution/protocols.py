@@ -211,6 +211,12 @@ class ExecutionClient(Protocol):
         """Cancel an order; cancelling one that is no longer open returns its final state."""
         ...
 
+    async def amend(
+        self, instrument_id: InstrumentId, client_order_id: str, *, qty: float, price: float
+    ) -> OrderAck:
+        """Set an open limit order's total quantity and price (it may fill at once if it now crosses)."""
+        ...
+
     async def order(self, instrument_id: InstrumentId, client_order_id: str) -> OrderAck | None:
         """Fetch an order by client order id (None if the venue has never seen it)."""
         ...

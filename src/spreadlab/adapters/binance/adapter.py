@@ -15,7 +15,8 @@ import ccxt.pro as ccxtpro
 
 from spreadlab.adapters._ccxt import CcxtAdapter
 from spreadlab.core.enums import TimeInForce, Venue
-from spreadlab.execution.protocols import OrderRequest
+from spreadlab.core.ids import InstrumentId
+from spreadlab.execution.protocols import FundingPayment, OrderRequest
 from spreadlab.instruments.base import Instrument
 from spreadlab.instruments.symbols import parse_symbol
 
@@ -53,6 +54,20 @@ class BinanceUsdmAdapter(CcxtAdapter):
     def client_id_of(self, order: dict[str, Any]) -> str:
         """Binance returns the client id as ``clientOrderId``."""
         return str(order.get("clientOrderId") or order["info"].get("clientOrderId", ""))
+
+    async def funding_payments(self, instrument_id: InstrumentId) -> list[FundingPayment]:
+        """Funding paid (< 0) or received (> 0) on a perpetual, from ``/fapi/v1/income`` (FUNDING_FEE)."""
+        sym = self.ccxt_symbol(instrument_id)
+        rows = await self.call("fetch_funding_history", lambda: self.exchange.fetch_funding_history(sym))
+        return [
+            FundingPayment(
+                instrument_id=instrument_id,
+                amount=float(r["amount"]),
+                currency=str(r["code"]),
+                ts_event=int(r["timestamp"]) * 1_000_000,
+            )
+            for r in rows
+        ]
 
     async def find_by_client_id(self, symbol: str, client_order_id: str) -> dict[str, Any] | None:
         """``GET /fapi/v1/order?origClientOrderId=...``; -2013 means the venue never saw it."""

@@ -2,7 +2,7 @@
 
 REST (``http://127.0.0.1:PORT/fapi/v1|v2|v3/...``): ``time``, ``exchangeInfo``,
 ``depth``, ``ticker/bookTicker``, ``ticker/24hr``, ``premiumIndex``,
-``fundingRate``; signed: ``order`` (POST/GET/DELETE), ``openOrders``,
+``fundingRate``; signed: ``order`` (POST/GET/DELETE/PUT), ``openOrders``,
 ``allOrders``, ``userTrades``, ``positionRisk``, ``account``, ``balance``,
 ``income``, ``leverage``, ``listenKey``. Signed requests carry
 ``X-MBX-APIKEY`` and ``signature = HMAC-SHA256(secret, <query or body
@@ -209,6 +209,7 @@ class BinanceUsdmVenue(LoopbackVenue):
             ("POST", "v1/order"): (self._create_order, True),
             ("GET", "v1/order"): (self._get_order, True),
             ("DELETE", "v1/order"): (self._cancel_order, True),
+            ("PUT", "v1/order"): (self._modify_order, True),
             ("GET", "v1/openOrders"): (self._open_orders, True),
             ("GET", "v1/allOrders"): (self._all_orders, True),
             ("GET", "v1/userTrades"): (self._user_trades, True),
@@ -500,6 +501,26 @@ class BinanceUsdmVenue(LoopbackVenue):
             return self._error(-2011, "Unknown order sent.")
         self.engine.cancel(order_id=order.order_id, ts_ms=self.now_ms())
         await self._push_order(order, execution="CANCELED")
+        return web.json_response(self._order_json(order))
+
+    async def _modify_order(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        order = self._lookup(params)
+        if order is None or not order.status.is_open:
+            return self._error(-2013, "Order does not exist.")
+        fills_before = len(order.fills)
+        try:
+            self.engine.amend(
+                order_id=order.order_id,
+                qty=float(params.get("quantity", order.qty)),
+                price=float(params.get("price", order.price or 0.0)),
+                ts_ms=self.now_ms(),
+            )
+        except Rejection as rej:
+            code, msg = _REJECT_CODES.get(rej.reason, (-1000, rej.message))
+            return self._error(code, msg)
+        await self._push_order(order, execution="AMENDMENT")
+        for fill in order.fills[fills_before:]:
+            await self._push_fill(fill)
         return web.json_response(self._order_json(order))
 
     async def _open_orders(self, request: web.Request, params: dict[str, str]) -> web.Response:

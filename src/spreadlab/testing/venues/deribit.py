@@ -2,7 +2,7 @@
 
 Methods: ``public/`` ``get_time``, ``test``, ``status``, ``get_currencies``,
 ``get_instruments``, ``get_order_book``, ``ticker``, ``auth``, ``subscribe``,
-``unsubscribe``, ``set_heartbeat``; ``private/`` ``buy``, ``sell``,
+``unsubscribe``, ``set_heartbeat``; ``private/`` ``buy``, ``sell``, ``edit``,
 ``cancel``, ``cancel_all``, ``get_order_state``, ``get_open_orders``,
 ``get_open_orders_by_currency``, ``get_open_orders_by_instrument``, ``get_order_state_by_label``,
 ``get_user_trades_by_currency``, ``get_user_trades_by_instrument``,
@@ -271,6 +271,7 @@ class DeribitVenue(LoopbackVenue):
             "private/buy": self._buy,
             "private/sell": self._sell,
             "private/cancel": self._cancel,
+            "private/edit": self._edit,
             "private/cancel_all": self._cancel_all,
             "private/get_order_state": self._get_order_state,
             "private/get_order_state_by_label": self._get_order_state_by_label,
@@ -575,6 +576,27 @@ class DeribitVenue(LoopbackVenue):
         self.engine.cancel(order_id=order.order_id, ts_ms=self.now_ms())
         await self._push_order(order)
         return self._order_json(order)
+
+    async def _edit(self, params: dict[str, Any]) -> dict[str, Any]:
+        order = self._lookup(params)
+        before = len(order.fills)
+        try:
+            self.engine.amend(
+                order_id=order.order_id,
+                qty=float(params.get("amount", order.qty)),
+                price=float(params.get("price", order.price or 0.0)),
+                ts_ms=self.now_ms(),
+            )
+        except Rejection as rej:
+            code = 10004 if rej.reason == "unknown_order" else 10001
+            raise DeribitError(code, rej.message) from rej
+        await self._push_order(order)
+        for fill in order.fills[before:]:
+            await self._push_trade(fill)
+        return {
+            "order": self._order_json(order),
+            "trades": [self._trade_json(f) for f in order.fills[before:]],
+        }
 
     async def _cancel_all(self, params: dict[str, Any]) -> int:
         n = 0

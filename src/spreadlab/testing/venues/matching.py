@@ -245,6 +245,20 @@ class MatchingEngine:
         order.update_ms = ts_ms
         return order
 
+    def amend(self, *, order_id: int, qty: float, price: float, ts_ms: int) -> VenueOrder:
+        """Change an open limit order's quantity and price (it loses its place and may now cross)."""
+        order = self.orders.get(order_id)
+        if order is None or not order.status.is_open:
+            raise Rejection("unknown_order", f"no open order id={order_id}")
+        inst = self.instruments[order.symbol]
+        if not (qty > order.filled and _is_multiple(qty, inst.lot_size)):
+            raise Rejection("bad_lot", f"quantity {qty} must exceed the filled {order.filled} in whole lots")
+        if not (price > 0 and _is_multiple(price, inst.tick_size)):
+            raise Rejection("bad_tick", f"price {price} is not a multiple of the tick size {inst.tick_size}")
+        order.qty, order.price, order.update_ms = qty, price, ts_ms
+        self._take(order, self.books[order.symbol], ts_ms)
+        return order
+
     def find(self, *, order_id: int | None = None, client_id: str | None = None) -> VenueOrder | None:
         """Look an order up by venue id or client id."""
         if order_id is not None:

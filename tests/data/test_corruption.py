@@ -43,6 +43,7 @@ FILES = [
     ("deribit_options/snapshots/deribit_options_snapshot_20260107T153452Z.csv.gz", "deribit-chain", None),
     ("deribit_options/term_futures_marks.csv.gz", "deribit-chain", None),
     ("cryptofeed_raw_ws/BINANCE_FUTURES.ws.1.0.gz", "binance-ws", None),
+    ("cryptofeed_raw_ws/DERIBIT.ws.1.0.gz", "deribit-ticker", None),
     ("freqtrade_testdata/XRP_USDT_USDT-8h-funding_rate.feather", "freqtrade", "BINANCE_USDM"),
 ]
 BASELINE = ("binance_bybit_perps/bybit_linear_funding.csv.gz", "ohlcv", "BYBIT_LINEAR")

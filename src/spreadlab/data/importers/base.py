@@ -106,6 +106,7 @@ class ImportFormat(StrEnum):
     BINANCE_ARCHIVE = "binance-archive"
     BINANCE_WS = "binance-ws"
     DERIBIT_CHAIN = "deribit-chain"
+    DERIBIT_TICKER = "deribit-ticker"
     BYBIT_OB = "bybit-ob"
     FREQTRADE = "freqtrade"
     OHLCV = "ohlcv"
@@ -205,6 +206,7 @@ IMPORTER_MODULES: dict[ImportFormat, str] = {
     ImportFormat.BINANCE_ARCHIVE: "spreadlab.data.importers.binance_archive",
     ImportFormat.BINANCE_WS: "spreadlab.data.importers.binance_ws",
     ImportFormat.DERIBIT_CHAIN: "spreadlab.data.importers.deribit_chain",
+    ImportFormat.DERIBIT_TICKER: "spreadlab.data.importers.deribit_ticker",
     ImportFormat.BYBIT_OB: "spreadlab.data.importers.bybit_ob",
     ImportFormat.FREQTRADE: "spreadlab.data.importers.freqtrade",
     ImportFormat.OHLCV: "spreadlab.data.importers.ohlcv",

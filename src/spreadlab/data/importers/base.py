@@ -105,6 +105,7 @@ class ImportFormat(StrEnum):
     TARDIS = "tardis"
     BINANCE_ARCHIVE = "binance-archive"
     BINANCE_WS = "binance-ws"
+    HYPERLIQUID_WS = "hyperliquid-ws"
     DERIBIT_CHAIN = "deribit-chain"
     DERIBIT_TICKER = "deribit-ticker"
     BYBIT_OB = "bybit-ob"
@@ -205,6 +206,7 @@ IMPORTER_MODULES: dict[ImportFormat, str] = {
     ImportFormat.TARDIS: "spreadlab.data.importers.tardis",
     ImportFormat.BINANCE_ARCHIVE: "spreadlab.data.importers.binance_archive",
     ImportFormat.BINANCE_WS: "spreadlab.data.importers.binance_ws",
+    ImportFormat.HYPERLIQUID_WS: "spreadlab.data.importers.hyperliquid_ws",
     ImportFormat.DERIBIT_CHAIN: "spreadlab.data.importers.deribit_chain",
     ImportFormat.DERIBIT_TICKER: "spreadlab.data.importers.deribit_ticker",
     ImportFormat.BYBIT_OB: "spreadlab.data.importers.bybit_ob",

@@ -14,6 +14,7 @@ import pytest
 
 from spreadlab.adapters import VenueAuthError
 from spreadlab.adapters.binance import BinanceUsdmAdapter
+from spreadlab.adapters.bybit import BybitLinearAdapter
 from spreadlab.adapters.deribit import DeribitAdapter
 from spreadlab.core.enums import OrderType, Side, TimeInForce
 from spreadlab.core.ids import InstrumentId
@@ -21,7 +22,7 @@ from spreadlab.data.download.retry import RetryPolicy
 from spreadlab.errors import ConfigError
 from spreadlab.execution.protocols import OrderRequest
 from spreadlab.live.secrets import ApiCredentials, RedactSecrets, install_redaction, load_credentials
-from spreadlab.testing.venues import BinanceUsdmVenue, DeribitVenue
+from spreadlab.testing.venues import BinanceUsdmVenue, BybitLinearVenue, DeribitVenue
 
 KEY = "LIVEKEY-6c1f0a9e2b7d4c83"
 SECRET = "LIVESECRET-f4e2a91b03c85d7e6a1b"
@@ -70,7 +71,7 @@ def test_the_redaction_filter_rewrites_records_that_carry_a_secret():
 
 
 def test_no_log_line_or_error_of_a_live_session_carries_the_key(
-    binance_recording, deribit_recording, caplog, capsys
+    binance_recording, deribit_recording, bybit_recording, caplog, capsys
 ):
     creds = load_credentials("BINANCE_USDM", env=ENV, use_keyring=False)
     errors: list[str] = []
@@ -139,11 +140,27 @@ def test_no_log_line_or_error_of_a_live_session_carries_the_key(
             finally:
                 await a.close()
 
+    async def bybit():
+        async with BybitLinearVenue(bybit_recording, api_key=KEY, api_secret=SECRET) as venue:
+            a = BybitLinearAdapter(credentials=creds, config=venue.ccxt_config(), retry=FAST)
+            try:
+                await a.connect()
+                iid = InstrumentId("BYBIT_LINEAR", "XRPUSDT")
+                await a.place(
+                    OrderRequest(client_order_id="s-4", instrument_id=iid, side=Side.BUY, qty=10.0, price=1.9)
+                )
+                await a.cancel(iid, "s-4")
+                await a.balances()
+            finally:
+                await a.close()
+
     asyncio.run(binance())
     asyncio.run(deribit())
+    asyncio.run(bybit())
     out = capsys.readouterr()
     lines = [caplog.text, out.out, out.err, *errors]
     assert any("BTCUSDT" in line or "BINANCE_USDM" in line for line in lines)  # the session did log
     assert "'X-MBX-APIKEY': '***'" in caplog.text  # ccxt logged its request headers, key masked
+    assert "'X-BAPI-API-KEY': '***'" in caplog.text
     for line in "\n".join(lines).splitlines():
         assert KEY not in line and SECRET not in line, f"a secret reached the output: {line[:120]!r}"

@@ -136,7 +136,8 @@ class CcxtAdapter:
     ccxt_class: Any = None
     rate_limit_codes: tuple[str, ...] = ()
     duplicate_id_codes: tuple[str, ...] = ()
-    reject_codes: tuple[str, ...] = ()
+    #: the venue acknowledges a send with ids only (Bybit): read the order back for its state
+    ack_needs_refetch: bool = False
 
     def __init__(
         self,
@@ -484,9 +485,8 @@ class CcxtAdapter:
         bad = self.check_size(sym, request.qty, request.price)
         if bad:
             return self._rejected(request, bad)
-        inst = self.instrument(request.instrument_id)
         kind = "market" if request.order_type is OrderType.MARKET else "limit"
-        price = inst.round_price(request.price) if request.price is not None else None
+        price = request.price  # on the venue's tick: check_size refused anything else
         params = self.order_params(request)
         attempt = 0
         while True:
@@ -496,6 +496,7 @@ class CcxtAdapter:
                 order = await self.exchange.create_order(
                     sym, kind, "buy" if request.side is Side.BUY else "sell", request.qty, price, params
                 )
+                order = await self._refetched(sym, request.client_order_id, order)
                 return self._ack(request.instrument_id, order, client_id=request.client_order_id)
             except Exception as exc:
                 text = str(exc)
@@ -534,6 +535,7 @@ class CcxtAdapter:
         try:
             oid = str(found["id"])
             order = await self.call("cancel_order", lambda: self.exchange.cancel_order(oid, sym))
+            order = await self._refetched(sym, client_order_id, order)
         except VenueError:
             again = await self.find_by_client_id(sym, client_order_id)
             if again is None or again.get("status") == "open":
@@ -552,9 +554,8 @@ class CcxtAdapter:
         found = await self.find_by_client_id(sym, client_order_id)
         if found is None:
             raise VenueError(f"{self.venue}: no order with client id {client_order_id!r} on {instrument_id}")
-        inst = self.instrument(instrument_id)
         oid, side = str(found["id"]), str(found["side"])
-        px = inst.round_price(price)
+        px = price
         bad = self.check_size(sym, qty, price)
         if bad:
             ack = self._ack(instrument_id, found, client_id=client_order_id)
@@ -569,7 +570,14 @@ class CcxtAdapter:
                 raise
             ack = self._ack(instrument_id, found, client_id=client_order_id)
             return dataclasses.replace(ack, status=OrderStatus.REJECTED, reason=str(exc))
+        order = await self._refetched(sym, client_order_id, order)
         return self._ack(instrument_id, order, client_id=client_order_id)
+
+    async def _refetched(self, symbol: str, client_order_id: str, order: dict[str, Any]) -> dict[str, Any]:
+        if not self.ack_needs_refetch:
+            return order
+        found = await self.find_by_client_id(symbol, client_order_id)
+        return found if found is not None else order
 
     def amend_params(self) -> dict[str, Any]:
         """Extra venue parameters of an amend."""

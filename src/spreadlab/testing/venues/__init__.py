@@ -6,6 +6,7 @@ real ccxt request, signing and parsing code with no network.
 """
 
 from spreadlab.testing.venues.binance import BinanceUsdmVenue
+from spreadlab.testing.venues.bybit import BybitLinearVenue
 from spreadlab.testing.venues.deribit import DeribitVenue
 from spreadlab.testing.venues.faults import Faults
 from spreadlab.testing.venues.matching import MatchingEngine, OrderStatus
@@ -14,6 +15,7 @@ from spreadlab.testing.venues.server import LoopbackVenue
 
 __all__ = [
     "BinanceUsdmVenue",
+    "BybitLinearVenue",
     "DeribitVenue",
     "Faults",
     "LoopbackVenue",

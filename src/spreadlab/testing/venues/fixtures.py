@@ -6,12 +6,14 @@ import pytest
 
 from spreadlab.testing.venues.recordings import (
     BinanceRecording,
+    BybitRecording,
     DeribitRecording,
     binance_or_skip,
+    bybit_or_skip,
     deribit_or_skip,
 )
 
-__all__ = ["binance_recording", "deribit_recording"]
+__all__ = ["binance_recording", "bybit_recording", "deribit_recording"]
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +26,9 @@ def binance_recording() -> BinanceRecording:
 def deribit_recording() -> DeribitRecording:
     """The recorded Deribit option books and the BTC-PERPETUAL Tardis snapshot."""
     return deribit_or_skip()
+
+
+@pytest.fixture(scope="session")
+def bybit_recording() -> BybitRecording:
+    """Bybit's recorded XRPUSDT orderbook.500 snapshot and its 49 deltas."""
+    return bybit_or_skip()

@@ -28,13 +28,17 @@ from spreadlab.testing.paths import shared_file
 
 __all__ = [
     "BINANCE_USDM_CAPTURE",
+    "BYBIT_OB500",
     "DERIBIT_PERP_BOOK",
     "DERIBIT_WS_CAPTURE",
     "BinanceRecording",
+    "BybitRecording",
     "DeribitRecording",
     "binance_or_skip",
+    "bybit_or_skip",
     "deribit_or_skip",
     "load_binance_usdm",
+    "load_bybit_ob",
     "load_deribit",
     "need",
     "replay_best_asks",
@@ -193,3 +197,37 @@ def replay_best_asks(recording: BinanceRecording) -> list[float]:
                 book[float(p)] = float(q)
         out.append(min(book))
     return out
+
+
+BYBIT_OB500 = "nautilus_fixtures/bybit_ob500/xrpusdt-ob500.data.zip"
+
+
+@dataclass(slots=True)
+class BybitRecording:
+    """Bybit's official ``orderbook.500`` file: a snapshot, then deltas with ``u`` and ``seq``."""
+
+    symbol: str
+    snapshot: dict[str, Any]
+    deltas: list[dict[str, Any]]
+
+
+def load_bybit_ob(path: Path) -> BybitRecording:
+    """Read the NDJSON ``{topic, type, ts, data{s, b, a, u, seq}, cts}`` inside the zip."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        text = zf.read(zf.namelist()[0]).decode()
+    msgs = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if not msgs or msgs[0]["type"] != "snapshot":
+        raise ValueError(f"{path}: the first message is not an order book snapshot")
+    return BybitRecording(symbol=msgs[0]["data"]["s"], snapshot=msgs[0], deltas=msgs[1:])
+
+
+def bybit_or_skip() -> BybitRecording:
+    """The Bybit recording for a test, or skip the test naming the absent file."""
+    import pytest
+
+    path = shared_file(BYBIT_OB500)
+    if path is None:
+        pytest.skip(f"../shared/data/{BYBIT_OB500} is absent: the loopback venue serves that recording")
+    return load_bybit_ob(path)

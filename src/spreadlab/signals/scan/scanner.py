@@ -496,21 +496,32 @@ _TRUTH_OF: dict[str, tuple[str, str | None]] = {
 }
 
 
-def score_detections(flags: pl.DataFrame, truth: pl.DataFrame, *, truth_kind: str) -> DetectionScore:
+def score_detections(
+    flags: pl.DataFrame, truth: pl.DataFrame, *, truth_kind: str, tradable: bool | None = None
+) -> DetectionScore:
     """Score flagged scan rows against ground-truth episodes of ``truth_kind`` (rule in the module docstring).
 
     ``flags`` holds the scan rows judged dislocated (e.g. ``net_edge_usd > 0``)
     with at least ``kind``, ``instrument_class``, ``instrument_id``,
     ``reference_id`` and ``ts_ns``; ``truth`` the ground-truth table
-    (``instrument_id, kind, start_ns, end_ns``).
+    (``instrument_id, kind, start_ns, end_ns``). With ``tradable`` (default:
+    when ``truth`` has the column of :func:`spreadlab.signals.scan.truth.label_tradable`)
+    only the episodes worth trading after the round trip count: recall is over
+    them, and a flag matching only an episode smaller than its cost is a false flag.
     """
     if truth_kind not in _TRUTH_OF:
         raise ValidationError(f"truth_kind={truth_kind!r} must be one of {sorted(_TRUTH_OF)}")
+    use = "tradable" in truth.columns if tradable is None else tradable
+    if use and "tradable" not in truth.columns:
+        raise ValidationError("tradable=True needs a 'tradable' column in truth (see label_tradable)")
     scan_kind, cls = _TRUTH_OF[truth_kind]
     f = flags.filter(pl.col("kind") == scan_kind)
     if cls is not None:
         f = f.filter(pl.col("instrument_class") == cls)
-    eps = truth.filter(pl.col("kind") == truth_kind).with_row_index("_ep")
+    eps = truth.filter(pl.col("kind") == truth_kind)
+    if use:
+        eps = eps.filter(pl.col("tradable"))
+    eps = eps.with_row_index("_ep")
     f = f.select("ts_ns", "instrument_id", "reference_id").with_row_index("_flag")
     a = f.join(eps.select("_ep", "instrument_id", "start_ns", "end_ns"), on="instrument_id", how="inner")
     b = f.join(

@@ -21,7 +21,7 @@ from spreadlab.cli._common import fail, print_json, run_or_exit
 from spreadlab.cli.data_view import collapse_options, filter_instruments, iso, json_rows, show_table
 from spreadlab.core.time import ns_to_iso
 from spreadlab.data.catalog import Catalog, ImportFailedError, ImportReport
-from spreadlab.data.importers.base import ImportFormat
+from spreadlab.data.importers.base import DEFAULT_CHUNK_ROWS, ImportFormat
 from spreadlab.data.schema import EventKind
 
 __all__ = ["app"]
@@ -80,7 +80,9 @@ def import_cmd(
         False, "--skip-bad", help="Quarantine malformed rows instead of stopping (see `data quarantine`)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
-    chunk_rows: int = typer.Option(500_000, "--chunk-rows", min=1, help="Rows per chunk."),
+    chunk_rows: int = typer.Option(
+        DEFAULT_CHUNK_ROWS, "--chunk-rows", min=1, help="Rows per chunk (memory is bounded by it)."
+    ),
     wait: float = _WAIT,
 ) -> None:
     """Import FILES of FORMAT into the catalog (idempotent, one atomic import per file).

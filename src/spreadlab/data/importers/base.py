@@ -86,7 +86,10 @@ __all__ = [
     "read_head",
 ]
 
-DEFAULT_CHUNK_ROWS = 500_000
+DEFAULT_CHUNK_ROWS = 200_000
+"""Rows per chunk of every importer: with the catalog's two chunks in flight, an import holds about
+600k canonical rows at a time (tens of MB above the interpreter's ~290 MB; see
+benchmarks/bench_import_memory.py)."""
 
 QUARANTINE_SCHEMA = pl.Schema(
     {

@@ -111,6 +111,7 @@ class _Chunk:
 
     first_line: int = 0
     messages: int = 0
+    levels: int = 0  # book-delta rows buffered (one per price level of every diff or snapshot)
     # book deltas: per message metadata + level arrays
     d_ts_e: list[int] = field(default_factory=list)
     d_ts_r: list[int] = field(default_factory=list)
@@ -288,6 +289,7 @@ def _add_deltas(
     ch.d_snap.append(snap)
     ch.d_nb.append(len(bids))
     ch.d_na.append(len(asks))
+    ch.levels += len(bids) + len(asks)
     ch.d_levels.append(np.concatenate([bids, asks]) if len(asks) else bids)
 
 
@@ -486,7 +488,8 @@ def _iter_chunks(
                 if not skip_bad:
                     raise DataError(bad.reason, path=str(path), row=line_no, field=bad.field) from None
                 ch.quarantine.append((str(path), line_no, bad.field, bad.reason, text[:2000]))
-            if ch.messages >= chunk_rows:
+            # a chunk is bounded in rows, not messages: one depth message holds hundreds of levels
+            if ch.messages + ch.levels >= chunk_rows:
                 yield _frames(ch), _quarantine(ch), ch.messages
                 ch = _Chunk(first_line=line_no + 1)
     if ch.messages:
@@ -521,7 +524,8 @@ def read_binance_ws(
     skip_bad
         Quarantine malformed lines instead of raising :class:`DataError`.
     chunk_rows
-        Messages per chunk.
+        Rows per chunk: a chunk ends once its messages plus its book-delta rows (one per
+        level) reach it, so memory is bounded whatever the depth of the messages.
     """
     for frames, quarantine, n in _iter_chunks(path, venue, symbol, skip_bad, chunk_rows):
         first = True

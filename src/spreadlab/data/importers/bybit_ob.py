@@ -54,7 +54,9 @@ def read_bybit_ob(
 ) -> Iterator[ImportBatch]:
     """Read a Bybit order-book NDJSON file (zip, gzip or plain) as ``book_deltas`` batches.
 
-    ``chunk_rows`` counts messages (each may carry hundreds of levels).
+    ``chunk_rows`` bounds the rows of a chunk: a chunk ends after that many messages or once
+    its bytes could hold that many levels (:data:`_BYTES_PER_LEVEL` each), whichever comes
+    first, so a chunk of 500-level snapshots stays as small as one of small deltas.
 
     Examples
     --------
@@ -68,15 +70,20 @@ def read_bybit_ob(
     with open_binary(path) as fh:
         buf: list[bytes] = []
         first = 1
+        nbytes = 0
         for raw in fh:
             buf.append(raw)
-            if len(buf) >= chunk_rows:
+            nbytes += len(raw)
+            if len(buf) >= chunk_rows or nbytes >= chunk_rows * _BYTES_PER_LEVEL:
                 yield from _parse(buf, first, path, venue, skip_bad)
                 first += len(buf)
                 buf = []
+                nbytes = 0
         if buf:
             yield from _parse(buf, first, path, venue, skip_bad)
 
+
+_BYTES_PER_LEVEL = 20  # a level is at least ["p","q"], about 20 bytes: bytes/20 bounds the rows
 
 _EMPTY = {
     "ts_event": pl.Int64(),

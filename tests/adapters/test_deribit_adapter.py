@@ -102,7 +102,8 @@ def test_faults_retry_reject_and_idempotency(deribit_recording):
         ack = await a.place(req("d-idem", OPT, Side.BUY, 0.5, 0.0005))
         venue.faults.ack_delay_s = 0.0
         await asyncio.sleep(0.7)
-        # Deribit does not refuse a repeated label: the adapter must look before it resends
+        # Deribit does not refuse a repeated label (nor does the loopback): the adapter must look,
+        # for as long as the lost request may take, before it resends
         labelled = [o for o in venue.engine.orders.values() if o.client_id == "d-idem"]
         assert len(labelled) == 1 and ack.venue_order_id == str(labelled[0].order_id)
 

@@ -513,10 +513,22 @@ class CcxtAdapter:
                     raise self._translate(exc, "create_order") from exc
                 self.retries += 1
                 await asyncio.sleep(self.retry.backoff(attempt, rng=None))
-                # the request may have reached the venue: look before sending again
-                found = await self.find_by_client_id(sym, request.client_order_id)
+                # the request may still reach the venue: look for it for as long as one request may
+                # take before sending again (a venue that allows repeated client ids, such as
+                # Deribit, would otherwise get the order twice)
+                found = await self._await_order(sym, request.client_order_id)
                 if found is not None:
                     return self._ack(request.instrument_id, found, client_id=request.client_order_id)
+
+    async def _await_order(self, symbol: str, client_order_id: str) -> dict[str, Any] | None:
+        """Poll for an order by client id for up to one request timeout; None if it never shows."""
+        grace_s = float(self.exchange.timeout) / 1000.0
+        deadline = time.monotonic() + grace_s
+        while True:
+            found = await self.find_by_client_id(symbol, client_order_id)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(min(0.05, grace_s / 4))
 
     async def order(self, instrument_id: InstrumentId, client_order_id: str) -> OrderAck | None:
         """Fetch an order by client order id."""

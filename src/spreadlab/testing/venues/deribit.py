@@ -98,6 +98,7 @@ class DeribitVenue(LoopbackVenue):
         engine = MatchingEngine(
             instruments, balances=balances or {"BTC": 1.0, "ETH": 10.0}, maker_fee=0.0, taker_fee=0.0005
         )
+        engine.unique_client_ids = False  # a Deribit label is free text: the venue never refuses a repeat
         super().__init__(engine, api_key=api_key, api_secret=api_secret)
         self.recording = recording
         self.funding_rate = funding_rate

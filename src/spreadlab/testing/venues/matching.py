@@ -164,6 +164,7 @@ class MatchingEngine:
         self.positions: dict[str, VenuePosition] = {s: VenuePosition(s) for s in instruments}
         self.funding_payments: list[tuple[str, float, str, int]] = []  # symbol, amount, ccy, ts_ms
         self.partial_fill_ratio: float | None = None  # fault: crossing orders fill this fraction only
+        self.unique_client_ids = True  # Binance and Bybit refuse a repeated client id; Deribit does not
         self._order_ids = itertools.count(1_000_001)
         self._trade_ids = itertools.count(5_000_001)
 
@@ -186,7 +187,7 @@ class MatchingEngine:
         inst = self.instruments.get(symbol)
         if inst is None:
             raise Rejection("unknown_symbol", f"unknown symbol {symbol!r}")
-        if client_id and client_id in self.by_client_id:
+        if self.unique_client_ids and client_id and client_id in self.by_client_id:
             raise Rejection("duplicate_client_id", f"client order id {client_id!r} was already used")
         if not (qty > 0 and math.isfinite(qty)):
             raise Rejection("bad_qty", f"quantity {qty!r} must be > 0")

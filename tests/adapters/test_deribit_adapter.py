@@ -61,7 +61,8 @@ def test_books_and_quotes_are_the_recorded_ones(deribit_recording):
         assert book.bids == tuple((p, q) for _, p, q in snap["bids"])
         assert book.asks[:3] == tuple((p, q) for _, p, q in snap["asks"][:3])
         perp = await a.book(PERP)
-        assert perp.asks[0] == (6421.5, 18640.0) and perp.bids == ()  # the Tardis snapshot's ask side
+        # the Tardis snapshot of 2020-04-01 00:00:00.245: 15 ask levels and the best bid of that instant
+        assert perp.asks[0] == (6421.5, 18640.0) and perp.bids == ((6421.0, 10000.0),)
 
     run(body, deribit_recording)
 
@@ -147,5 +148,22 @@ def test_amend_moves_an_option_bid_to_the_ask_and_fills(deribit_recording):
         assert rest.status is OrderStatus.OPEN
         done = await a.amend(OPT, "d-amend", qty=1.0, price=ask)
         assert done.status is OrderStatus.FILLED and done.avg_price == ask
+
+    run(body, deribit_recording)
+
+
+def test_inverse_perpetual_round_trip_pnl_is_in_coin(deribit_recording):
+    async def body(venue, a):
+        await a.place(req("rt-in", PERP, Side.BUY, 1_000.0, None, TimeInForce.IOC))  # at the ask 6421.5
+        paid = venue.apply_funding(symbol="BTC-PERPETUAL", mark=6421.25)
+        await a.place(req("rt-out", PERP, Side.SELL, 1_000.0, None, TimeInForce.IOC))  # at the bid 6421.0
+        assert await a.positions() == []
+        # hand-worked, Deribit's inverse contract: PnL = qty_usd * (1/entry - 1/exit) in BTC
+        pnl = 1_000.0 * (1 / 6421.5 - 1 / 6421.0)
+        fees = 0.0005 * (1_000.0 / 6421.5 + 1_000.0 / 6421.0)
+        funding = 1_000.0 / 6421.25 * venue.funding_rate
+        assert paid == pytest.approx(funding)
+        btc = next(b for b in await a.balances() if b.currency == "BTC")
+        assert btc.total == pytest.approx(1.0 + pnl - fees - funding, rel=1e-12)
 
     run(body, deribit_recording)

@@ -88,7 +88,7 @@ def test_one_venue_down_while_the_other_leg_stays_live(binance_recording, deribi
                 )
                 assert leg1.status is OrderStatus.FILLED
                 dv.faults.down = True
-                leg2 = OrderRequest(  # the recorded Deribit perpetual book has asks only: the leg buys
+                leg2 = OrderRequest(  # the leg buys at the recorded asks
                     client_order_id="leg-2",
                     instrument_id=PERP,
                     side=Side.BUY,

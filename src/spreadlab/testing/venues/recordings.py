@@ -9,7 +9,8 @@
   ``book.<option>.raw`` (a snapshot, then changes carrying ``change_id`` and
   ``prev_change_id``) and ``ticker.<option>.raw`` for ten BTC/ETH options;
   and ``nautilus_fixtures/tardis_format/deribit_incremental_book_L2_BTC-PERPETUAL.csv``,
-  a Tardis snapshot of the BTC-PERPETUAL book (its ask side, as recorded).
+  a Tardis snapshot of the BTC-PERPETUAL book (its ask side), with the best bid of the same
+  instant from ``nautilus_fixtures/tardis_format/deltas_1.csv``.
 
 Nothing is copied into the repository. A missing file raises
 :class:`FileNotFoundError` naming it, so a test can skip with the reason.
@@ -30,6 +31,7 @@ __all__ = [
     "BINANCE_USDM_CAPTURE",
     "BYBIT_OB500",
     "DERIBIT_PERP_BOOK",
+    "DERIBIT_PERP_TOP",
     "DERIBIT_WS_CAPTURE",
     "BinanceRecording",
     "BybitRecording",
@@ -47,6 +49,7 @@ __all__ = [
 BINANCE_USDM_CAPTURE = "binance_l2_hftbacktest/usdm/btcusdt_20240808.gz"
 DERIBIT_WS_CAPTURE = "cryptofeed_raw_ws/DERIBIT.ws.1.0.gz"
 DERIBIT_PERP_BOOK = "nautilus_fixtures/tardis_format/deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+DERIBIT_PERP_TOP = "nautilus_fixtures/tardis_format/deltas_1.csv"  # the same instant's best bid and ask
 
 
 def need(relative: str) -> Path:
@@ -121,8 +124,14 @@ class DeribitRecording:
     tickers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def load_deribit(ws_capture: Path, perp_book: Path | None = None) -> DeribitRecording:
-    """Read the option books and tickers of the capture, and the BTC-PERPETUAL Tardis snapshot."""
+def load_deribit(
+    ws_capture: Path, perp_book: Path | None = None, perp_top: Path | None = None
+) -> DeribitRecording:
+    """Read the option books and tickers of the capture, and the BTC-PERPETUAL Tardis snapshot.
+
+    ``perp_top`` (Tardis rows of the same 2020-04-01 00:00:00.245 snapshot, with its best bid) adds
+    the levels the ask-side file lacks, matched by the instant of the snapshot.
+    """
     rec = DeribitRecording()
     with gzip.open(ws_capture, "rt") as fh:
         for line in fh:
@@ -148,6 +157,17 @@ def load_deribit(ws_capture: Path, perp_book: Path | None = None) -> DeribitReco
                 ts_us = int(row["timestamp"])
                 level = ["new", float(row["price"]), float(row["amount"])]
                 (bids if row["side"] == "bid" else asks).append(level)
+        if perp_top is not None:
+            with perp_top.open(newline="") as fh:
+                for row in csv.DictReader(fh):
+                    same = int(row["timestamp"]) // 1000 == ts_us  # this file counts ns, the other µs
+                    if row["exchange"] != "deribit" or row["symbol"] != "BTC-PERPETUAL" or not same:
+                        continue
+                    side = bids if row["side"] == "bid" else asks
+                    if all(lvl[1] != float(row["price"]) for lvl in side):
+                        side.append(["new", float(row["price"]), float(row["amount"])])
+        bids.sort(key=lambda lvl: -lvl[1])
+        asks.sort(key=lambda lvl: lvl[1])
         rec.books["BTC-PERPETUAL"] = [
             {
                 "type": "snapshot",
@@ -177,12 +197,12 @@ def deribit_or_skip() -> DeribitRecording:
     """The Deribit recording for a test, or skip the test naming the absent file."""
     import pytest
 
-    ws, perp = shared_file(DERIBIT_WS_CAPTURE), shared_file(DERIBIT_PERP_BOOK)
-    for rel, path in ((DERIBIT_WS_CAPTURE, ws), (DERIBIT_PERP_BOOK, perp)):
+    ws, perp, top = (shared_file(r) for r in (DERIBIT_WS_CAPTURE, DERIBIT_PERP_BOOK, DERIBIT_PERP_TOP))
+    for rel, path in ((DERIBIT_WS_CAPTURE, ws), (DERIBIT_PERP_BOOK, perp), (DERIBIT_PERP_TOP, top)):
         if path is None:
             pytest.skip(f"../shared/data/{rel} is absent: the loopback venue serves that recording")
     assert ws is not None
-    return load_deribit(ws, perp)
+    return load_deribit(ws, perp, top)
 
 
 def replay_best_asks(recording: BinanceRecording) -> list[float]:

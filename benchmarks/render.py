@@ -68,7 +68,7 @@ def render(records: list[dict], out: Path) -> None:
             after = r["spreadlab"]["value"]
             lines.append(
                 f"| {r['benchmark']} | {r['unit']} | {_fmt(before)} | {ex.get('before_commit', '')} | "
-                f"{_fmt(after)} | {before / after:.1f}x |"
+                f"{_fmt(after)} | {(after / before if r.get('higher_is_better') else before / after):.1f}x |"
             )
     out.write_text("\n".join(lines) + "\n")
 

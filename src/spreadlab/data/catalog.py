@@ -258,6 +258,7 @@ class Catalog:
         fmt_enum = _format(fmt)
         plan = self._plan(fmt_enum, paths, venue, symbol, any_venue)
         reports: list[FileReport] = []
+        id_memo: dict[str, str | tuple[float, int, str] | None] = {}  # each id parsed once per call
         with WriterLock(self._root, timeout=self._timeout, what="import"):
             lease = self._lease()
             try:
@@ -266,7 +267,7 @@ class Catalog:
                     try:
                         report = self._import_one(
                             lease, path, file_fmt, skip_bad=skip_bad, venue=v, symbol=s, replace=replace,
-                            chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
+                            chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress, id_memo=id_memo,
                         )  # fmt: skip
                     except DataError as exc:
                         if reports:
@@ -342,6 +343,7 @@ class Catalog:
         chunk_rows: int,
         gap_ns: int | None,
         progress: Callable[[Path, int], None] | None,
+        id_memo: dict[str, str | tuple[float, int, str] | None],
     ) -> FileReport:
         # The sha256 runs on a second thread while the file is parsed (hashlib releases the GIL);
         # the duplicate check happens as soon as it is known, and always before anything commits.
@@ -351,6 +353,7 @@ class Catalog:
                 return self._import_new(
                     lease, path, fmt, digest_future, skip_bad=skip_bad, venue=venue, symbol=symbol,
                     replace=replace, chunk_rows=chunk_rows, gap_ns=gap_ns, progress=progress,
+                    id_memo=id_memo,
                 )  # fmt: skip
             except _AlreadyImportedError as done:
                 return FileReport(
@@ -372,6 +375,7 @@ class Catalog:
         chunk_rows: int,
         gap_ns: int | None,
         progress: Callable[[Path, int], None] | None,
+        id_memo: dict[str, str | tuple[float, int, str] | None],
     ) -> FileReport:
         checked = False
         spec = get_importer(fmt)
@@ -390,7 +394,7 @@ class Catalog:
         pending = self._root / "pending"
         pending.mkdir(parents=True, exist_ok=True)
         manifest = pending / f"{import_id}.txt"
-        validator = Validator(path=path, skip_bad=skip_bad, gap_ns=gap_ns)
+        validator = Validator(path=path, skip_bad=skip_bad, gap_ns=gap_ns, id_memo=id_memo)
         quarantines: list[pl.DataFrame] = []
         by_kind: dict[str, int] = {}
         rows_read = 0

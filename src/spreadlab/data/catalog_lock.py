@@ -41,7 +41,8 @@ DEFAULT_LOCK_TIMEOUT_S = 600.0
 """How long a writer waits for another writer, and anyone for the database, by default (s)."""
 
 _POLL_S = 0.05
-_MAX_HOLD_S = 0.5  # a writer gives the database up for readers after holding it this long
+_MAX_HOLD_S = 2.0  # a writer gives the database up for readers after holding it this long (a close
+# checkpoints the database: ~50 ms, so not after every file)
 
 try:  # POSIX; elsewhere the writer lock is a no-op and DuckDB's lock alone serialises writers
     import fcntl

@@ -114,6 +114,11 @@ class Validator:
         Quarantine bad values instead of raising.
     gap_ns
         Fixed gap threshold for every kind (None: :func:`default_gap_ns`).
+    id_memo
+        What parsing each instrument id found (a reason it is invalid, an option's strike,
+        expiry and kind, or None); pass one dict to the validators of several files so that
+        an id is parsed once per import call (a Deribit chain repeats its 1,300 names in every
+        snapshot).
     """
 
     path: Path
@@ -121,7 +126,7 @@ class Validator:
     gap_ns: int | None = None
     _counts: dict[tuple[Check, EventKind], list[object]] = field(default_factory=dict)
     _last: dict[EventKind, pl.DataFrame] = field(default_factory=dict)
-    _ids: dict[str, str | tuple[float, int, str] | None] = field(default_factory=dict)
+    id_memo: dict[str, str | tuple[float, int, str] | None] = field(default_factory=dict)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -207,14 +212,14 @@ class Validator:
         agree with its name."""
         ids = frame["instrument_id"].drop_nulls().unique().to_list()
         for iid in ids:
-            if iid not in self._ids:
-                self._ids[iid] = _parse_id(iid)
-        bad = {i: self._ids[i] for i in ids if isinstance(self._ids[i], str)}
+            if iid not in self.id_memo:
+                self.id_memo[iid] = _parse_id(iid)
+        bad = {i: self.id_memo[i] for i in ids if isinstance(self.id_memo[i], str)}
         tests: list[tuple[str, Check, pl.Expr, str]] = []
         for iid, why in bad.items():
             tests.append(("instrument_id", Check.BAD_INSTRUMENT, pl.col("instrument_id") == iid, str(why)))
         if kind is EventKind.OPTION_QUOTES:
-            opts = {i: v for i, v in ((i, self._ids[i]) for i in ids) if isinstance(v, tuple)}
+            opts = {i: v for i, v in ((i, self.id_memo[i]) for i in ids) if isinstance(v, tuple)}
             if opts:
                 iid_col = pl.col("instrument_id")
                 strike = iid_col.replace_strict({i: v[0] for i, v in opts.items()}, default=None,

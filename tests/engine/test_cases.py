@@ -316,3 +316,71 @@ def test_portfolio_snapshot_values_positions_balances_and_margin_mid_run() -> No
     assert snap.total_equity_usd == pytest.approx(10_000.0 - fee + 18.0)
     assert snap.initial_margin_usd["BINANCE_USDM"] == pytest.approx(22.0)  # 10% of 220
     assert snap.maintenance_margin_usd["BINANCE_USDM"] == pytest.approx(11.0)
+
+
+def test_passive_entry_waits_in_the_queue_then_hedges_its_fill_at_market() -> None:
+    import numpy as np
+
+    from spreadlab.backtest.result import result_from_state
+    from spreadlab.engine.core import Engine
+    from spreadlab.engine.tape import build_tape
+    from spreadlab.strategy.program import SpreadProgram
+
+    spot = parse_symbol("BINANCE", "BTCUSDT")
+    d = pl.concat(
+        [
+            deltas(PERP.id, [(0, 1, 100.0, 5, True), (0, -1, 100.1, 2, True), (60, 1, 99.0, 1, False)]),
+            deltas(spot.id, [(0, 1, 99.0, 5, True), (0, -1, 99.1, 5, True), (60, 1, 98.0, 1, False)]),
+        ]
+    )
+    t = trades(PERP.id, [(20, 100.1, 1.5, 1), (30, 100.1, 1.5, 1)])  # buyers lift the ask: 2 ahead of us
+    tape = build_tape({"book_deltas": d, "trades": t}, [str(PERP.id), str(spot.id)])
+    prog = SpreadProgram(
+        name="passive",
+        instrument_ids=(PERP.id, spot.id),
+        ratios=(1.0, -1.0),
+        quote_code=0,
+        entry_z=2.0,
+        exit_z=-1.0,
+        stop_z=50.0,
+        notional_usd=100.0,
+        slippage_bp=0.0,
+        market_orders=True,
+        max_hold_ns=0,
+        legging_timeout_ns=100 * S,
+        cooldown_ns=0,
+        maker_leg=0,
+        schedule_t=np.array([T0], dtype=np.int64),
+        schedule_beta=np.array([1.0]),
+        schedule_mean=np.array([0.0]),
+        schedule_std=np.array([0.3]),
+    )
+    venues = (
+        SimulatedVenue(
+            venue="BINANCE_USDM", latency=LatencyModel.constant(entry_ns=10_000_000, response_ns=10_000_000)
+        ),
+        SimulatedVenue(
+            venue="BINANCE",
+            latency=LatencyModel.constant(entry_ns=10_000_000, response_ns=10_000_000),
+            balances={"USDT": 10_000.0},
+        ),
+    )
+    res = result_from_state(
+        Engine([PERP, spot], tape, config=EngineConfig(venues=venues), programs=[prog]).run(
+            close_at_end=False
+        )
+    )
+    o = res.orders.sort("order_id")
+    # the perpetual is posted alone, post-only at its own touch (a sell at the ask), 0.999 = 100 USD / 100.05
+    assert o["instrument_id"][0] == str(PERP.id) and o["price"][0] == 100.1 and o["quantity"][0] == 0.999
+    f = res.fills.sort("fill_id")
+    maker = f.filter(pl.col("liquidity") == "maker")
+    # the first trade (1.5) only eats the 2 ahead of us; the second fills 1.0 of it: all 0.999
+    assert maker["ts"].to_list() == [T0 + 30 * S] and maker["quantity"].to_list() == [0.999]
+    assert maker["fee"][0] == pytest.approx(0.999 * 100.1 * 0.0002)  # USDT-M maker rate
+    hedge = f.filter(pl.col("instrument_id") == str(spot.id))
+    # the fill report arrives 10 ms later, the hedge reaches the venue 10 ms after that
+    assert hedge["ts"].to_list() == [T0 + 30 * S + 20_000_000] and hedge["price"].to_list() == [99.1]
+    assert hedge["quantity"].to_list() == [0.999] and hedge["liquidity"].to_list() == [
+        "taker"
+    ]  # as leg 0 holds

@@ -14,7 +14,7 @@ all in USD (settlement-currency amounts converted at each fill's rate).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,7 @@ class BacktestResult:
     spread_values: pl.DataFrame
     metrics: EngineMetrics
     sources: dict[str, str]
+    book_checks: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Metrics, trades and the data sources as a JSON-ready dict."""
@@ -106,6 +107,7 @@ class BacktestResult:
             "metrics": self.metrics.to_dict(),
             "trades": self.trades.to_dicts(),
             "sources": self.sources,
+            "book_checks": self.book_checks,
             "n_orders": self.orders.height,
             "n_fills": self.fills.height,
         }
@@ -293,6 +295,7 @@ def result_from_state(state: EngineState) -> BacktestResult:
         spread_values=spread_values,
         metrics=metrics,
         sources=dict(state.source),
+        book_checks=dict(state.book_checks),
     )
 
 
@@ -366,10 +369,12 @@ def _trades(
 def _metrics(
     state: EngineState, equity: pl.DataFrame, fills: pl.DataFrame, funding: pl.DataFrame, trades: pl.DataFrame
 ) -> EngineMetrics:
-    capital = float(equity["equity_usd"][0]) if equity.height else math.nan
-    final = float(equity["equity_usd"][-1]) if equity.height else math.nan
-    eq = equity["equity_usd"].to_numpy()
-    ts = equity["ts"].to_numpy()
+    # samples before every currency has a price (empty books at the start) have no USD equity
+    valued = equity.filter(pl.col("equity_usd").is_finite())
+    capital = float(valued["equity_usd"][0]) if valued.height else math.nan
+    final = float(valued["equity_usd"][-1]) if valued.height else math.nan
+    eq = valued["equity_usd"].to_numpy()
+    ts = valued["ts"].to_numpy()
     ppy = float(NS_PER_YEAR / np.median(np.diff(ts))) if ts.size > 2 else math.nan
     r = np.diff(eq) / capital if eq.size > 1 else np.zeros(0)
     sd = float(r.std(ddof=1)) if r.size > 1 else 0.0

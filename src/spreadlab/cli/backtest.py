@@ -119,6 +119,8 @@ def backtest(
                 ),
             )
         console.print(tt)
+    for iid, note in sorted(result.book_checks.items()):
+        console.print(f"{iid}: {note}")
     srcs = ", ".join(f"{k}: {v}" for k, v in sorted(result.sources.items()))
     console.print(f"prices from {srcs} (quotes/bars: fills at the touch plus the venue's impact model)")
     if out is not None:

@@ -15,7 +15,8 @@ left to ``spreadlab market build --config``)::
                         legs = [{instrument = "VENUE:SYMBOL", ratio = 1.0}, ...] (required),
                         quote ("difference" | "log_ratio" | "basis"), name, hedge, signal, fair_value,
                         window, bar, entry, exit, stop, notional_usd, market, slippage_bp,
-                        legging_timeout, max_hold, cooldown, direction
+                        legging_timeout, passive_leg (leg index entered post-only), max_hold,
+                        cooldown, direction
                     or kind = "python", path = "package.module:Class" (required),
                         instruments = ["VENUE:SYMBOL", ...] (required), params = {...}
 
@@ -102,6 +103,7 @@ _SC_KEYS = {
     "market",
     "slippage_bp",
     "legging_timeout",
+    "passive_leg",
     "max_hold",
     "cooldown",
     "direction",
@@ -213,6 +215,7 @@ def _convergence(t: Mapping[str, Any], where: str, known: Mapping[str, Instrumen
             market=bool(t.get("market", False)),
             slippage_bp=float(t.get("slippage_bp", 5.0)),
             timeout_ns=parse_duration(t.get("legging_timeout", "1s"), where=f"{where}.legging_timeout"),
+            passive_leg=t.get("passive_leg"),
         ),
         notional_usd=float(t.get("notional_usd", 10_000.0)),
         max_hold_ns=parse_duration(t.get("max_hold", 0), where=f"{where}.max_hold"),

@@ -92,6 +92,7 @@ class EngineState:
     programs: tuple[SpreadProgram, ...]
     source: dict[str, str]
     n_events: int
+    book_checks: dict[str, str] = field(default_factory=dict)
 
     def count(self, c: int) -> int:
         """A counter of the run."""
@@ -336,6 +337,7 @@ class Engine:
             sci[s, lay.SI_TIMEOUT] = p.legging_timeout_ns
             sci[s, lay.SI_COOLDOWN] = p.cooldown_ns
             sci[s, lay.SI_DIRS] = p.direction_code
+            sci[s, lay.SI_MAKER] = p.maker_leg
             m = p.schedule_t.shape[0]
             sci[s, lay.SI_NROWS] = m
             scf[s, lay.SF_ENTRY] = p.entry_z
@@ -349,6 +351,7 @@ class Engine:
             ssd[s, :m] = p.schedule_std
             ssi[s, lay.SS_T_TIMEOUT] = -1
             ssi[s, lay.SS_TRADE_ID] = -1
+            ssi[s, lay.SS_MAKER_OID] = -1
         return (
             sci,
             scf,
@@ -414,6 +417,9 @@ class Engine:
             self.strategy.on_start(ctx)
         tape = self.tape.arrays()
         n = self.tape.n_events
+        ip = self.vs[lay.V_IP]
+        ip[lay.IP_PAUSE] = max(n // 100, 50_000) if progress is not None else 0
+        self.vs[lay.V_CNT][lay.C_PAUSE] = int(self.vs[lay.V_CNT][lay.C_LC]) + int(ip[lay.IP_PAUSE])
         while True:
             self._ensure_room()
             reason = run(
@@ -423,7 +429,7 @@ class Engine:
                 progress(int(self.vs[lay.V_CNT][lay.C_LC]), n)
             if reason == lay.R_DONE:
                 break
-            if reason == lay.R_GROW or ctx is None or self.strategy is None:
+            if reason in (lay.R_GROW, lay.R_PROGRESS) or ctx is None or self.strategy is None:
                 continue
             if reason == lay.R_MARKET:
                 self.strategy.on_market(ctx, self.instruments[int(self.vs[lay.V_CNT][lay.C_EVI])].id)
@@ -447,6 +453,7 @@ class Engine:
             programs=self.programs,
             source=dict(self.tape.source),
             n_events=n,
+            book_checks=dict(self.tape.book_checks),
         )
 
 

@@ -1,7 +1,8 @@
 """The engine's tape: every market event of every instrument as one set of columns in receive-time order.
 
 Sources per instrument, best first: book deltas and snapshots (depth; a
-snapshot becomes a ``CLEAR`` row and its levels), else top-of-book quotes
+snapshot becomes a ``CLEAR`` row and its levels; Binance diffs pass the
+venue's update-id rules first, see :func:`_sequenced`), else top-of-book quotes
 (quote-only: fills use the impact model), else bars (a quote at the bar's
 close time: close -+ half the configured spread, depth unknown). Trades,
 marks/index prices and funding rates come with any of them. Funding rows
@@ -9,22 +10,25 @@ are applied at their funding time, marks at their own time.
 
 Rows are sorted by ``(t_recv, kind priority, instrument, source row)``; the
 venue order (``vorder``) sorts by ``(t_venue, kind priority, instrument,
-row)``, where ``t_venue`` is ``ts_event`` made non-decreasing along each
-instrument's book/quote/trade stream so that no message is applied before
-one the venue sent earlier.
+row)``, where ``t_venue`` is ``ts_event`` made non-decreasing along each of an
+instrument's streams (depth, quotes, trades, each on its own) so that no
+message is applied before one the venue sent earlier on the same stream.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from spreadlab.core.ids import InstrumentId
+from spreadlab.data.book_types import EventOutcome, SequenceRule
+from spreadlab.data.orderbook import OrderBook
 from spreadlab.errors import ValidationError
 from spreadlab.kernels.engine_layout import TK_CLEAR, TK_DELTA, TK_FUNDING, TK_MARK, TK_QUOTE, TK_TRADE
+from spreadlab.kernels.orderbook import event_starts
 
 __all__ = ["Tape", "build_tape"]
 
@@ -51,6 +55,7 @@ class Tape:
     vorder: np.ndarray
     source: Mapping[str, str]
     max_levels: int
+    book_checks: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n_events(self) -> int:
@@ -105,8 +110,69 @@ def _f(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Float64).fill_null(np.nan)
 
 
+_RULES = {
+    "BINANCE": SequenceRule.BINANCE_SPOT,
+    "BINANCE_USDM": SequenceRule.BINANCE_FUTURES,
+    "BINANCE_COINM": SequenceRule.BINANCE_FUTURES,
+}
+
+
+def _sequenced(df: pl.DataFrame, checks: dict[str, str]) -> pl.DataFrame:
+    """Keep the rows of the messages a venue-rule book applies; a gap becomes a cleared book.
+
+    Binance diffs carry update ids; the order-book replay
+    (:class:`spreadlab.data.orderbook.OrderBook`) says per message whether it
+    was applied, a snapshot, stale (older than the book), unsynced (no valid
+    book yet) or a gap. Stale and unsynced messages are dropped; at a gap the
+    book is cleared (``is_snapshot`` rows of no levels) until the next
+    snapshot, as a venue-rule client would do.
+    """
+    out = []
+    for iid, part in df.group_by("instrument_id", maintain_order=True):
+        sid = str(iid[0])
+        rule = _RULES.get(sid.split(":", 1)[0])
+        if (
+            rule is None
+            or part["sequence"].null_count() == part.height
+            or "first_sequence" not in part.columns
+        ):
+            out.append(part)
+            continue
+        rep = OrderBook(rule=rule).replay(part)
+        seq = part["sequence"].fill_null(-1).cast(pl.Int64).to_numpy()
+        snap = part["is_snapshot"].fill_null(False).to_numpy()
+        ts = part["ts_recv"].cast(pl.Int64).to_numpy()
+        starts = event_starts(seq, snap, ts)
+        outcome = rep.frame["outcome"].to_numpy()
+        per_row = np.repeat(outcome, np.diff(starts))
+        keep = (per_row == EventOutcome.APPLIED.value) | (per_row == EventOutcome.SNAPSHOT.value)
+        gap = per_row == EventOutcome.GAP.value
+        kept = part.filter(pl.Series(keep & (part["side"].to_numpy() != 0)))
+        if gap.any():  # one empty snapshot row per gap message: the engine clears the book there
+            first = np.zeros(part.height, dtype=bool)
+            first[starts[:-1]] = True
+            g = part.filter(pl.Series(gap & first)).with_columns(
+                pl.lit(True).alias("is_snapshot"), pl.lit(0, dtype=pl.Int8).alias("side")
+            )
+            kept = pl.concat([kept, g]).sort("ts_recv", maintain_order=True)
+        checks[sid] = (
+            f"{rule.value} sequence checks: {rep.applied} diffs applied, {rep.snapshots} snapshots, "
+            f"{rep.stale} stale and {rep.unsynced} unsynced dropped, {rep.gaps} gaps cleared"
+            + (f", {rep.buffered} pre-snapshot diffs not re-applied" if rep.buffered else "")
+        )
+        out.append(kept)
+    return pl.concat(out) if out else df
+
+
 def _deltas(df: pl.DataFrame, index: Mapping[str, int]) -> pl.DataFrame:
-    rows = _frame(df, TK_DELTA, index, flag=pl.col("side").cast(pl.Int8), f0=_f("price"), f1=_f("size"))
+    rows = _frame(
+        df.filter(pl.col("side") != 0),
+        TK_DELTA,
+        index,
+        flag=pl.col("side").cast(pl.Int8),
+        f0=_f("price"),
+        f1=_f("size"),
+    )
     snap = df["is_snapshot"].fill_null(False).to_numpy()
     if not snap.any():
         return rows
@@ -160,9 +226,12 @@ def build_tape(
 
     parts: list[pl.DataFrame] = []
     source: dict[str, str] = {}
+    checks: dict[str, str] = {}
     depth: set[str] = set()
     for kind, fn in (("book_deltas", _deltas), ("book_snapshots", _snapshots)):
         df = rows(kind)
+        if df is not None and not df.is_empty() and kind == "book_deltas" and "sequence" in df.columns:
+            df = _sequenced(df, checks)
         if df is not None and not df.is_empty():
             depth |= set(df["instrument_id"].cast(pl.String).unique().to_list())
             parts.append(fn(df, index))
@@ -218,10 +287,21 @@ def build_tape(
     df = pl.concat([p.select(_COLS) for p in parts]).with_row_index("_row")
     prio = pl.col("kind").replace_strict(_PRIORITY, return_dtype=pl.Int8)
     df = df.with_columns(prio.alias("_prio")).sort(["t_recv", "_prio", "inst", "_row"])
+    # each venue stream (depth, quotes, trades) keeps its own order; streams do not order each other
     stream = pl.col("kind").is_in([TK_CLEAR, TK_DELTA, TK_QUOTE, TK_TRADE])
-    df = df.with_columns(
-        pl.when(stream).then(pl.col("t_venue")).otherwise(None).cum_max().over("inst").alias("_cm")
-    ).with_columns(pl.when(stream).then(pl.col("_cm")).otherwise(pl.col("t_venue")).alias("t_venue"))
+    grp = pl.when(pl.col("kind").is_in([TK_CLEAR, TK_DELTA])).then(0).otherwise(pl.col("kind").cast(pl.Int32))
+    df = (
+        df.with_columns(grp.alias("_grp"))
+        .with_columns(
+            pl.when(stream)
+            .then(pl.col("t_venue"))
+            .otherwise(None)
+            .cum_max()
+            .over("inst", "_grp")
+            .alias("_cm")
+        )
+        .with_columns(pl.when(stream).then(pl.col("_cm")).otherwise(pl.col("t_venue")).alias("t_venue"))
+    )
     vorder = np.lexsort(
         (np.arange(df.height), df["inst"].to_numpy(), df["_prio"].to_numpy(), df["t_venue"].to_numpy())
     ).astype(np.int64)
@@ -243,4 +323,5 @@ def build_tape(
         vorder=vorder,
         source=source,
         max_levels=levels,
+        book_checks=checks,
     )

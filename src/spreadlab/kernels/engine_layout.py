@@ -204,7 +204,8 @@ C_LAST_REP = 15  # id of the last report handed to Python
 C_EVI = 16  # instrument of the last local event handed to Python
 C_NOPEN = 17  # resting/in-flight orders in the open list
 C_NREPLOG = 18  # reports delivered (report log rows)
-C_N = 19
+C_PAUSE = 19  # local cursor at which the loop next returns R_PROGRESS
+C_N = 20
 
 # ---- venue state tuple ``vs`` (indices)
 V_II = 0
@@ -242,7 +243,8 @@ IP_T_END = 4
 IP_NVENUE = 5
 IP_LIQUIDATE = 6  # 1: liquidate a venue whose equity falls below maintenance
 IP_PY = 7  # 1: a Python strategy takes part (reports and subscribed events return to Python)
-IP_N = 8
+IP_PAUSE = 8  # return R_PROGRESS every this many local events (0: never)
+IP_N = 9
 
 # free rows each table must have before the loop handles the next event
 ORD_SLACK = 64
@@ -260,6 +262,7 @@ R_GROW = 1
 R_MARKET = 2  # a local event of an instrument a Python strategy subscribed to
 R_REPORT = 3  # a report for a Python strategy's order
 R_TIMER = 4
+R_PROGRESS = 5  # a pause for the caller's progress bar; call again to go on
 
 # ---- compiled spread strategies: int64 config / state columns
 SI_NLEG = 0
@@ -271,7 +274,8 @@ SI_TIMEOUT = 8  # ns before the residual is hedged at market
 SI_COOLDOWN = 9  # ns after a stop
 SI_NROWS = 10  # schedule rows
 SI_DIRS = 11  # 0 both directions, 1 long only, -1 short only
-SI_N = 12
+SI_MAKER = 12  # leg entered passively (post-only at its own touch, the others hedged on its fills); -1 none
+SI_N = 13
 MAX_TRIES = 3  # market attempts at a residual before the round trip is abandoned (legs flattened)
 MAX_LEGS = 4
 
@@ -286,7 +290,9 @@ SS_HEDGES = 7
 SS_EXITING = 8  # 1 while closing, 2 stopped
 SS_TRADE_ID = 9  # current round trip's id (-1 flat)
 SS_TRY = 10  # market attempts at the current residual
-SS_N = 11
+SS_MAKER_OID = 11  # the working passive entry order (-1 none)
+SS_MCANCEL = 12  # 1 once its cancel was sent
+SS_N = 13
 
 SF_ENTRY = 0
 SF_EXIT = 1

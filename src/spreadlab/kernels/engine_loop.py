@@ -34,6 +34,7 @@ from spreadlab.kernels.engine_layout import (
     C_NREP,
     C_NREPLOG,
     C_NSAMP,
+    C_PAUSE,
     C_PYT,
     C_T,
     C_TSAMP,
@@ -46,6 +47,7 @@ from spreadlab.kernels.engine_layout import (
     IP_FEED_NS,
     IP_LIQUIDATE,
     IP_NVENUE,
+    IP_PAUSE,
     IP_PY,
     IP_SAMPLE_NS,
     IP_T_END,
@@ -75,6 +77,7 @@ from spreadlab.kernels.engine_layout import (
     R_DONE,
     R_GROW,
     R_MARKET,
+    R_PROGRESS,
     R_REPORT,
     R_TIMER,
     RJ_END,
@@ -90,6 +93,7 @@ from spreadlab.kernels.engine_layout import (
     SI_NLEG,
     SI_NROWS,
     SI_QUOTE,
+    SS_MAKER_OID,
     SS_OPEN,
     SS_ROW,
     SS_T_TIMEOUT,
@@ -236,9 +240,13 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
     n_sp = ss[S_CI].shape[0]
     sci = ss[S_CI]
     qb = np.zeros(Q_N, dtype=np.int64)
+    pause = ip[IP_PAUSE]
     while True:
         if not _room(vs, ss, samp):
             return R_GROW
+        if pause > 0 and cnt[C_LC] >= cnt[C_PAUSE]:
+            cnt[C_PAUSE] = cnt[C_LC] + pause
+            return R_PROGRESS
         vc = cnt[C_VC]
         lc = cnt[C_LC]
         tv = t_venue[vorder[vc]] if vc < n else INF_T
@@ -389,7 +397,7 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
         if ttm == t:
             ssi = ss[S_SI]
             for s in range(n_sp):
-                if ssi[s, SS_T_TIMEOUT] == t and ssi[s, SS_OPEN] == 0:
+                if ssi[s, SS_T_TIMEOUT] == t and (ssi[s, SS_OPEN] == 0 or ssi[s, SS_MAKER_OID] >= 0):
                     decide(vs, bk, lk, ss, s, t)
             continue
         if tpy == t:

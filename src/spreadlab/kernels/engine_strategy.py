@@ -12,20 +12,24 @@ Executable values (sell the spread: legs with ``w > 0`` at the bid, the
 others at the ask; buy: the reverse) are ``sum w_k p_k`` (difference),
 ``sum w_k log p_k`` (log) or ``p_0 / p_1 - 1`` (ratio); ``z = (v - mu) / sd``.
 
-Flat: enter short when ``z_sell >= entry``, long when ``z_buy <= -entry``
-(not before the cooldown after a stop). Long: exit when ``z_sell >=
--exit``, stop when ``z_sell <= -stop``; short: exit when ``z_buy <= exit``,
-stop when ``z_buy >= stop``; any position: exit after ``max_hold``. Size:
-``units = notional_usd / usd_per_coin(leg 0)``, leg ``k`` holds ``units * w_k``
-coins, in contracts rounded down to the lot (no trade when a leg rounds to
-zero). Legs are sent together (IOC limits at the touch +- slippage, or
-market). When every order of a round trip is done and a leg is short of
-its target, the residual is sent at market after the legging timeout (at
-most ``MAX_TRIES`` times; then every leg is flattened, and after as many
-failed attempts at that the legs are left as they are); an entry that
-filled nothing on any leg goes back to flat. Leg imbalance
-(``(max_k u_k - min_k u_k) * usd_per_unit``, ``u_k`` the spread units leg ``k``
-holds) accrues in USD x seconds.
+Flat: enter short when ``z_sell >= entry``, long when ``z_buy <= -entry`` (not
+before the cooldown after a stop). Long: exit when ``z_sell >= -exit``, stop
+when ``z_sell <= -stop``; short: exit when ``z_buy <= exit``, stop when
+``z_buy >= stop``; any position: exit after ``max_hold``. Size: ``units =
+notional_usd / usd_per_coin(leg 0)``, leg 0 rounded down to its lot, then the
+other legs hold ``units_0 * w_k`` coins of what leg 0 holds, in contracts
+rounded down to their lots (no trade when a leg rounds to zero). Legs are sent
+together (IOC limits at the touch +- slippage, or market). When every order of
+a round trip is done and a leg is short of its target, the residual is sent at
+market after the legging timeout (at most ``MAX_TRIES`` times; then every leg
+is flattened, and after as many failed attempts at that the legs are left as
+they are); an entry that filled nothing on any leg goes back to flat. With a
+passive leg ``m`` the entry posts leg ``m`` alone (post-only, at its own
+touch: a buy at the bid), hedges each fill of it on the other legs at market,
+cancels it after the legging timeout and sizes the round trip to what it
+filled; exits are always taken. Leg imbalance (``(max_k u_k - min_k u_k) *
+usd_per_unit``, ``u_k`` the spread units leg ``k`` holds) accrues in USD x
+seconds.
 """
 
 from __future__ import annotations
@@ -94,6 +98,7 @@ from spreadlab.kernels.engine_layout import (
     SI_COOLDOWN,
     SI_DIRS,
     SI_LEG,
+    SI_MAKER,
     SI_MARKET,
     SI_MAX_HOLD,
     SI_NLEG,
@@ -103,6 +108,8 @@ from spreadlab.kernels.engine_layout import (
     SS_DIR,
     SS_EXITING,
     SS_HEDGES,
+    SS_MAKER_OID,
+    SS_MCANCEL,
     SS_OPEN,
     SS_ROW,
     SS_T_COOL,
@@ -126,7 +133,7 @@ from spreadlab.kernels.engine_layout import (
     V_MK,
     V_OI,
 )
-from spreadlab.kernels.engine_venue import limit_price, round_qty, submit, usd_rate
+from spreadlab.kernels.engine_venue import limit_price, round_qty, send_cancel, submit, usd_rate
 
 __all__ = ["decide", "next_timer", "on_report", "spread_value"]
 
@@ -231,6 +238,29 @@ def _send(vs, lk, ss, s, t, market):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def _passive(vs, lk, ss, s, t):  # type: ignore[no-untyped-def]
+    """A passive entry is working: hedge what it filled at market, cancel it at the timeout."""
+    sci = ss[S_CI]
+    ssi = ss[S_SI]
+    ssf = ss[S_SF]
+    m = sci[s, SI_MAKER]
+    fi = vs[V_FI]
+    if ssi[s, SS_OPEN] == 1 and ssf[s, SV_TARGET + m] != 0.0:
+        frac = ssf[s, SV_KNOWN + m] / ssf[s, SV_TARGET + m]
+        for k in range(sci[s, SI_NLEG]):
+            if k == m:
+                continue
+            i = sci[s, SI_LEG + k]
+            d = round_qty(ssf[s, SV_TARGET + k] * frac - ssf[s, SV_KNOWN + k], fi[i, F_LOT])
+            if d != 0.0:
+                submit(vs, t, i, 1 if d > 0.0 else -1, abs(d), np.nan, 0, 1, 0, s, k, ssi[s, SS_TRADE_ID])
+                ssi[s, SS_OPEN] += 1
+    if ssi[s, SS_MCANCEL] == 0 and t >= ssi[s, SS_T_TIMEOUT]:
+        send_cancel(vs, t, ssi[s, SS_MAKER_OID])
+        ssi[s, SS_MCANCEL] = 1
+
+
+@njit(cache=True, nogil=True)
 def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
     """Run spread ``s``'s decision step at local time ``t`` (see the module doc)."""
     sci = ss[S_CI]
@@ -270,6 +300,9 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
             ssf[s, SV_IMB] += ssf[s, SV_IMB_NOW] * (t - last) * 1e-9
         ssf[s, SV_LAST_T] = t
         ssf[s, SV_IMB_NOW] = _imbalance(vs, bk, lk, ss, s, w)
+    if ssi[s, SS_MAKER_OID] >= 0:
+        _passive(vs, lk, ss, s, t)
+        return
     if ssi[s, SS_OPEN] > 0:
         return
     lot_ok = True
@@ -355,9 +388,12 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
         units = scf[s, SF_NOTIONAL] / (usd0 * abs(w[0]))
         for k in range(nleg):
             i = sci[s, SI_LEG + k]
-            q = round_qty(new * units * w[k] / _coins_per_contract(vs, lk, i), vs[V_FI][i, F_LOT])
+            cpc = _coins_per_contract(vs, lk, i)
+            q = round_qty(new * units * w[k] / cpc, vs[V_FI][i, F_LOT])
             if q == 0.0:
                 return
+            if k == 0:  # the other legs hedge what leg 0 holds after its lot rounding
+                units = abs(q) * cpc / abs(w[0])
             ssf[s, SV_TARGET + k] = q
         ssi[s, SS_DIR] = new
         ssi[s, SS_EXITING] = 0
@@ -365,7 +401,19 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
         ssi[s, SS_TRADE_ID] = ssi[s, SS_TRADES]
         ssi[s, SS_TRADES] += 1
         ssf[s, SV_IMB_T0] = ssf[s, SV_IMB]
-        _send(vs, lk, ss, s, t, market)
+        m = sci[s, SI_MAKER]
+        if m >= 0:
+            i = sci[s, SI_LEG + m]
+            q = ssf[s, SV_TARGET + m]
+            sd1 = 1 if q > 0.0 else -1
+            px = lk[i, L_BID] if sd1 > 0 else lk[i, L_ASK]
+            o = submit(vs, t, i, sd1, abs(q), px, 1, 0, 1, s, m, ssi[s, SS_TRADE_ID])
+            ssi[s, SS_OPEN] += 1
+            ssi[s, SS_MAKER_OID] = o
+            ssi[s, SS_MCANCEL] = 0
+            ssi[s, SS_T_TIMEOUT] = t + sci[s, SI_TIMEOUT]
+        else:
+            _send(vs, lk, ss, s, t, market)
         _log(ss, vs, t, s, new, v_sell if new < 0 else v_buy, z_sell if new < 0 else z_buy, mu, sd_)
         return
     action = 0
@@ -421,6 +469,19 @@ def on_report(vs, bk, lk, ss, kind, o, aux, t):  # type: ignore[no-untyped-def]
         ssf[s, SV_KNOWN + k] += vs[V_FLI][aux, FI_SIDE] * vs[V_FLF][aux, FF_QTY]
     elif kind in (RP_DONE, RP_REJECT):
         ssi[s, SS_OPEN] -= 1
+        if o == ssi[s, SS_MAKER_OID]:
+            # the passive entry is over: the round trip is what it filled
+            ssi[s, SS_MAKER_OID] = -1
+            m = sci[s, SI_MAKER]
+            tm = ssf[s, SV_TARGET + m]
+            frac = ssf[s, SV_KNOWN + m] / tm if tm != 0.0 else 0.0
+            for k in range(sci[s, SI_NLEG]):
+                i = sci[s, SI_LEG + k]
+                if k == m:
+                    ssf[s, SV_TARGET + k] = ssf[s, SV_KNOWN + k]
+                else:
+                    ssf[s, SV_TARGET + k] = round_qty(ssf[s, SV_TARGET + k] * frac, vs[V_FI][i, F_LOT])
+            ssi[s, SS_T_TIMEOUT] = t  # hedge any residual at once
     decide(vs, bk, lk, ss, s, t)
     return True
 
@@ -431,6 +492,7 @@ def next_timer(ss):  # type: ignore[no-untyped-def]
     ssi = ss[S_SI]
     t = np.int64(9_223_372_036_854_775_807)
     for s in range(ssi.shape[0]):
-        if ssi[s, SS_T_TIMEOUT] >= 0 and ssi[s, SS_OPEN] == 0 and ssi[s, SS_T_TIMEOUT] < t:
+        ready = ssi[s, SS_OPEN] == 0 or (ssi[s, SS_MAKER_OID] >= 0 and ssi[s, SS_MCANCEL] == 0)
+        if ssi[s, SS_T_TIMEOUT] >= 0 and ready and ssi[s, SS_T_TIMEOUT] < t:
             t = ssi[s, SS_T_TIMEOUT]
     return t

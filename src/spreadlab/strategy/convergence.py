@@ -88,14 +88,20 @@ class Legging:
 
     After every order of a round trip is done, a leg short of its target is
     completed at market once ``timeout_ns`` has passed (an entry that filled
-    nothing goes back to flat).
+    nothing goes back to flat). With ``passive_leg = k`` entries post leg ``k``
+    alone as a post-only limit at its own touch (it waits in the queue), hedge
+    each of its fills on the other legs at market, cancel it after
+    ``timeout_ns`` and keep the round trip to what it filled; exits are taken.
     """
 
     market: bool = False
     slippage_bp: float = 5.0
     timeout_ns: int = 1_000_000_000
+    passive_leg: int | None = None
 
     def __post_init__(self) -> None:
+        if self.passive_leg is not None and (isinstance(self.passive_leg, bool) or self.passive_leg < 0):
+            raise ValidationError(f"passive_leg={self.passive_leg!r} must be a leg index >= 0 or None")
         if self.slippage_bp < 0:
             raise ValidationError(f"slippage_bp={self.slippage_bp} must be >= 0")
         if self.timeout_ns < 0:
@@ -157,6 +163,10 @@ class SpreadConvergence:
             raise ValidationError(f"bar_ns={self.bar_ns} must be > 0")
         if not self.notional_usd > 0:
             raise ValidationError(f"notional_usd={self.notional_usd} must be > 0")
+        if self.legging.passive_leg is not None and self.legging.passive_leg >= len(self.spread.legs):
+            raise ValidationError(
+                f"legging.passive_leg={self.legging.passive_leg} must be < the {len(self.spread.legs)} legs"
+            )
         if self.max_hold_ns < 0 or self.cooldown_ns < 0:
             raise ValidationError("max_hold_ns and cooldown_ns must be >= 0")
 
@@ -248,6 +258,7 @@ class SpreadConvergence:
             legging_timeout_ns=int(self.legging.timeout_ns),
             cooldown_ns=int(self.cooldown_ns),
             direction_code=_DIRS[self.direction],
+            maker_leg=-1 if self.legging.passive_leg is None else int(self.legging.passive_leg),
             schedule_t=st.astype(np.int64),
             schedule_beta=sb.astype(np.float64),
             schedule_mean=smu.astype(np.float64),

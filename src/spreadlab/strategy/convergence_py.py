@@ -29,7 +29,7 @@ _MAX_TRIES = 3
 
 def _round_qty(q: float, lot: float) -> float:
     n = math.floor(abs(q) / lot + 1e-9)
-    return math.copysign(n * lot, q) if n else 0.0
+    return math.copysign(round(n * lot, 12), q) if n else 0.0
 
 
 def _limit_price(side: int, touch: float, slip_bp: float, tick: float) -> float:
@@ -42,6 +42,10 @@ class SpreadConvergencePy:
     """Plain-Python twin of the compiled decision step for one spread (see ``kernels/engine_strategy``)."""
 
     def __init__(self, program: SpreadProgram, instruments: Sequence[Instrument]) -> None:
+        if program.maker_leg >= 0:
+            raise NotImplementedError(
+                "the Python twin covers taker legging; passive entries run compiled only"
+            )
         self.p = program
         by_id = {str(i.id): i for i in instruments}
         self.legs = [by_id[str(i)] for i in program.instrument_ids]
@@ -219,9 +223,12 @@ class SpreadConvergencePy:
             units = p.notional_usd / (self._coin_usd(ctx, 0) * abs(w[0]))
             targets = []
             for k, leg in enumerate(self.legs):
-                q = _round_qty(new * units * w[k] / self._cpc(ctx, k), leg.lot_size)
+                cpc = self._cpc(ctx, k)
+                q = _round_qty(new * units * w[k] / cpc, leg.lot_size)
                 if q == 0.0:
                     return
+                if k == 0:
+                    units = abs(q) * cpc / abs(w[0])
                 targets.append(q)
             self.target = targets
             self.dir = new

@@ -36,6 +36,7 @@ class SpreadProgram:
     legging_timeout_ns: int
     cooldown_ns: int
     direction_code: int = 0
+    maker_leg: int = -1
     schedule_t: np.ndarray
     schedule_beta: np.ndarray
     schedule_mean: np.ndarray
@@ -48,6 +49,10 @@ class SpreadProgram:
                 raise ValidationError(f"{name} has shape {getattr(self, name).shape}, expected ({n},)")
         if n and (np.diff(self.schedule_t) < 0).any():
             raise ValidationError("schedule_t must be non-decreasing")
+        if not -1 <= self.maker_leg < len(self.instrument_ids):
+            raise ValidationError(
+                f"maker_leg={self.maker_leg} must be -1 or a leg index < {len(self.instrument_ids)}"
+            )
         if len(self.ratios) != len(self.instrument_ids):
             raise ValidationError(f"{len(self.ratios)} ratios for {len(self.instrument_ids)} legs")
         if not -self.entry_z < self.exit_z < self.entry_z < self.stop_z:

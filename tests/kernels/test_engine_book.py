@@ -78,3 +78,16 @@ def test_inverse_average_is_harmonic() -> None:
     assert (q, closed) == (200.0, 0.0) and a == pytest.approx(
         200.0 / (100 / 50_000 + 100 / 40_000), rel=1e-14
     )
+
+
+@pytest.mark.parametrize(
+    ("q", "lot"), [(1042.68473, 1e-5), (2155.89258, 1e-5), (0.999, 0.001), (-37.5, 0.1), (120.0, 10.0)]
+)
+def test_lot_rounding_keeps_a_whole_number_of_lots_exactly(q: float, lot: float) -> None:
+    # 1042.68473 / 1e-5 is 104268472.99999999 in floating point: a naive floor loses a lot
+    from spreadlab.kernels.engine_venue import round_qty
+    from spreadlab.strategy.convergence_py import _round_qty
+
+    assert round_qty(q, lot) == q
+    assert _round_qty(q, lot) == q
+    assert round_qty(q + math.copysign(0.4 * lot, q), lot) == q  # magnitudes round down to whole lots

@@ -151,7 +151,10 @@ def result_from_state(state: EngineState) -> BacktestResult:
             "owner": [owner(int(x)) for x in oi[:, lay.O_OWNER]],
             "leg": oi[:, lay.O_LEG],
             "trade": oi[:, lay.O_TAG],
-        }
+        },
+        schema_overrides={
+            c: pl.String for c in ("instrument_id", "type", "tif", "status", "reason", "owner")
+        },
     )
     fill_owner = fli[:, lay.FI_OWNER]
     fill_trade = np.where(fli[:, lay.FI_ORDER] >= 0, oi[np.maximum(fli[:, lay.FI_ORDER], 0), lay.O_TAG], -1)
@@ -210,7 +213,8 @@ def result_from_state(state: EngineState) -> BacktestResult:
             "notional_usd": notional,
             "owner": [owner(int(x)) for x in fill_owner],
             "trade": fill_trade,
-        }
+        },
+        schema_overrides={c: pl.String for c in ("instrument_id", "liquidity", "owner")},
     )
     fui, fuf = vs[lay.V_FUI][:nfu], vs[lay.V_FUF][:nfu]
     funding = pl.DataFrame(
@@ -223,7 +227,8 @@ def result_from_state(state: EngineState) -> BacktestResult:
             "rate": fuf[:, lay.FU_RATE],
             "amount": fuf[:, lay.FU_AMOUNT],
             "amount_usd": fuf[:, lay.FU_USD],
-        }
+        },
+        schema_overrides={"instrument_id": pl.String, "price_source": pl.String},
     )
     ns = int(cnt[lay.C_NSAMP])
     st, sv, ssp = state.samp[0][:ns], state.samp[1][:ns], state.samp[2][:ns]

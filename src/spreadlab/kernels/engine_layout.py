@@ -292,7 +292,8 @@ SS_TRADE_ID = 9  # current round trip's id (-1 flat)
 SS_TRY = 10  # market attempts at the current residual
 SS_MAKER_OID = 11  # the working passive entry order (-1 none)
 SS_MCANCEL = 12  # 1 once its cancel was sent
-SS_N = 13
+SS_BLOCK = 13  # direction stopped out: not re-entered until z is back inside the entry band
+SS_N = 14
 
 SF_ENTRY = 0
 SF_EXIT = 1

@@ -16,9 +16,10 @@ Flat: enter short when ``z_sell >= entry``, long when ``z_buy <= -entry`` (not
 before the cooldown after a stop). Long: exit when ``z_sell >= -exit``, stop
 when ``z_sell <= -stop``; short: exit when ``z_buy <= exit``, stop when
 ``z_buy >= stop``; any position: exit after ``max_hold``. Size: ``units =
-notional_usd / usd_per_coin(leg 0)``, leg 0 rounded down to its lot, then the
-other legs hold ``units_0 * w_k`` coins of what leg 0 holds, in contracts
-rounded down to their lots (no trade when a leg rounds to zero). Legs are sent
+notional_usd / usd_per_coin(leg 0)``, leg 0 rounded down to its lot; then a
+difference spread holds ``units * w_k`` coins of leg ``k``, a log or ratio spread
+(which weighs returns) ``w_k`` times leg 0's USD notional, each in contracts
+rounded down to its lot (no trade when a leg rounds to zero). Legs are sent
 together (IOC limits at the touch +- slippage, or market). When every order of
 a round trip is done and a leg is short of its target, the residual is sent at
 market after the legging timeout (at most ``MAX_TRIES`` times; then every leg
@@ -30,6 +31,9 @@ cancels it after the legging timeout and sizes the round trip to what it
 filled; exits are always taken. Leg imbalance (``(max_k u_k - min_k u_k) *
 usd_per_unit``, ``u_k`` the spread units leg ``k`` holds) accrues in USD x
 seconds.
+
+After a stop-loss the stopped side is not entered again until z has come back
+inside the entry band (and not before the cooldown).
 """
 
 from __future__ import annotations
@@ -105,6 +109,7 @@ from spreadlab.kernels.engine_layout import (
     SI_NROWS,
     SI_QUOTE,
     SI_TIMEOUT,
+    SS_BLOCK,
     SS_DIR,
     SS_EXITING,
     SS_HEDGES,
@@ -373,23 +378,27 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
     d = ssi[s, SS_DIR]
     if d == 0:
         ssf[s, SV_LAST_Z] = 0.5 * (z_sell + z_buy)
+        entry = scf[s, SF_ENTRY]
+        if ssi[s, SS_BLOCK] != 0 and z_sell < entry and z_buy > -entry:
+            ssi[s, SS_BLOCK] = 0  # back inside the band: re-armed
         if not flat or t < ssi[s, SS_T_COOL]:
             return
-        entry = scf[s, SF_ENTRY]
         new = 0
         dirs = sci[s, SI_DIRS]
         if z_sell >= entry and dirs <= 0:
             new = -1
         elif z_buy <= -entry and dirs >= 0:
             new = 1
-        if new == 0:
+        if new == 0 or new == ssi[s, SS_BLOCK]:
             return
         usd0 = _coin_usd(vs, bk, lk, sci[s, SI_LEG])
         units = scf[s, SF_NOTIONAL] / (usd0 * abs(w[0]))
         for k in range(nleg):
             i = sci[s, SI_LEG + k]
             cpc = _coins_per_contract(vs, lk, i)
-            q = round_qty(new * units * w[k] / cpc, vs[V_FI][i, F_LOT])
+            # a log or ratio spread weighs returns: leg k holds w_k times leg 0's USD, not its coins
+            scale = 1.0 if quote == 0 or k == 0 else usd0 / _coin_usd(vs, bk, lk, i)
+            q = round_qty(new * units * w[k] * scale / cpc, vs[V_FI][i, F_LOT])
             if q == 0.0:
                 return
             if k == 0:  # the other legs hedge what leg 0 holds after its lot rounding
@@ -439,6 +448,7 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
     ssi[s, SS_EXITING] = 1
     if action == A_STOP:
         ssi[s, SS_T_COOL] = t + sci[s, SI_COOLDOWN]
+        ssi[s, SS_BLOCK] = d
     _send(vs, lk, ss, s, t, market)
     _log(ss, vs, t, s, action, v_buy if d < 0 else v_sell, z, mu, sd_)
 

@@ -892,7 +892,7 @@ def liquidate_venue(vs, bk, v, t):  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True)
 def round_qty(q, lot):  # type: ignore[no-untyped-def]
     """Round ``|q|`` down to whole lots (keeping the sign)."""
-    n = np.floor(abs(q) / lot + 1e-9)
+    n = np.floor(abs(q) / lot + 1e-6)
     return np.sign(q) * np.round(n * lot, 12)  # 99900 * 1e-5 is 0.9990000000000001 before rounding
 
 

@@ -28,7 +28,7 @@ _MAX_TRIES = 3
 
 
 def _round_qty(q: float, lot: float) -> float:
-    n = math.floor(abs(q) / lot + 1e-9)
+    n = math.floor(abs(q) / lot + 1e-6)
     return math.copysign(round(n * lot, 12), q) if n else 0.0
 
 
@@ -62,6 +62,7 @@ class SpreadConvergencePy:
         self.exiting = 0
         self.trade_id = -1
         self.trades = 0
+        self.block = 0
         self.leg_of: dict[int, int] = {}
         self._last: dict[str, tuple[float, float]] = {}
         self.actions: list[tuple[int, str]] = []
@@ -142,7 +143,7 @@ class SpreadConvergencePy:
         return v
 
     def _coin_usd(self, ctx: Any, k: int) -> float:
-        leg = self.legs[k]
+        leg = self.legs[k]  # legs quoted in a USD stablecoin (or inverse legs quoted in USD)
         if isinstance(leg, Option):
             raise NotImplementedError("the Python twin sizes option legs only through the compiled path")
         return 0.5 * (ctx.bid(leg.id) + ctx.ask(leg.id))
@@ -211,6 +212,8 @@ class SpreadConvergencePy:
         z_sell = (self._value(w, bids, asks) - mu) / sd
         z_buy = (self._value(w, asks, bids) - mu) / sd
         if self.dir == 0:
+            if self.block != 0 and z_sell < p.entry_z and z_buy > -p.entry_z:
+                self.block = 0
             if not flat or t < self.t_cool:
                 return
             new = 0
@@ -218,13 +221,15 @@ class SpreadConvergencePy:
                 new = -1
             elif z_buy <= -p.entry_z and p.direction_code >= 0:
                 new = 1
-            if new == 0:
+            if new in (0, self.block):
                 return
-            units = p.notional_usd / (self._coin_usd(ctx, 0) * abs(w[0]))
+            usd0 = self._coin_usd(ctx, 0)
+            units = p.notional_usd / (usd0 * abs(w[0]))
             targets = []
             for k, leg in enumerate(self.legs):
                 cpc = self._cpc(ctx, k)
-                q = _round_qty(new * units * w[k] / cpc, leg.lot_size)
+                scale = 1.0 if p.quote_code == 0 or k == 0 else usd0 / self._coin_usd(ctx, k)
+                q = _round_qty(new * units * w[k] * scale / cpc, leg.lot_size)
                 if q == 0.0:
                     return
                 if k == 0:
@@ -253,10 +258,12 @@ class SpreadConvergencePy:
             action = "max_hold"
         if not action:
             return
+        stopped = self.dir
         self.target = [0.0] * n
         self.dir = 0
         self.exiting = 1
         if action == "stop":
             self.t_cool = t + p.cooldown_ns
+            self.block = stopped
         self._send(ctx, p.market_orders)
         self.actions.append((t, action))

@@ -23,6 +23,9 @@ cores busy); "checked" says which outputs of the two tools were compared in that
 the difference found; "peer time" says "measured" or how the peer's time was extrapolated.
 Rows whose load reads "not recorded" come from an earlier run that did not log it (their
 "checked" entry restates the comparison that run enforced, from the figures it stored).
+
+Reproduce: `make bench` runs everything; one benchmark with
+`.venv/bin/python benchmarks/run.py --only engine` (peer venvs are created on first use).
 """
 
 
@@ -54,6 +57,12 @@ def render(records: list[dict], out: Path) -> None:
                 f"| {r['benchmark']} | {r['work']} | {r['unit']} | {sl} | {name}{ver} | {value} | {ratio} | "
                 f"{p.get('checked', 'not recorded')} | {p.get('timing', 'measured')} | {load} |"
             )
+    noted = [r for r in records if r.get("extra", {}).get("notes")]
+    if noted:
+        lines.append("\n## Notes\n")
+        for r in noted:
+            for note in r["extra"]["notes"]:
+                lines.append(f"- **{r['benchmark']}**: {note}")
     changed = [r for r in records if any(k.startswith("before_") for k in r.get("extra", {}))]
     if changed:
         lines.append("\n## Before and after\n")

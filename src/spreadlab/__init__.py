@@ -147,6 +147,8 @@ _EXPORTS: dict[str, str] = {
     "Strategy": "spreadlab.strategy.base",
     "Report": "spreadlab.strategy.base",
     "ReportKind": "spreadlab.strategy.base",
+    "RiskLimits": "spreadlab.risk.limits",
+    "PortfolioSnapshot": "spreadlab.portfolio.snapshot",
     "VectorizedBacktest": "spreadlab.backtest",
     "VectorizedResult": "spreadlab.backtest",
     "LegQuotes": "spreadlab.backtest",

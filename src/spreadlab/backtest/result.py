@@ -41,6 +41,11 @@ _REASON = {
     7: "no_book",
     8: "ioc_remainder",
     9: "end_of_run",
+    10: "risk_leg_notional",
+    11: "risk_venue_notional",
+    12: "risk_gross_notional",
+    13: "risk_open_orders",
+    14: "risk_loss_switch",
 }
 _ACTION = {
     1: "enter_long",
@@ -100,6 +105,7 @@ class BacktestResult:
     metrics: EngineMetrics
     sources: dict[str, str]
     book_checks: dict[str, str] = field(default_factory=dict)
+    risk_rejections: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Metrics, trades and the data sources as a JSON-ready dict."""
@@ -108,6 +114,7 @@ class BacktestResult:
             "trades": self.trades.to_dicts(),
             "sources": self.sources,
             "book_checks": self.book_checks,
+            "risk_rejections": self.risk_rejections,
             "n_orders": self.orders.height,
             "n_fills": self.fills.height,
         }
@@ -301,6 +308,7 @@ def result_from_state(state: EngineState) -> BacktestResult:
         metrics=metrics,
         sources=dict(state.source),
         book_checks=dict(state.book_checks),
+        risk_rejections={_REASON[10 + k]: int(n) for k, n in enumerate(vs[lay.V_RCNT])},
     )
 
 

@@ -11,6 +11,8 @@ left to ``spreadlab market build --config``)::
                     latency_from ("capture": the jitter of ts_recv - ts_event of the venue's data in
                     the window, above entry_latency),
                     initial_margin, maintenance_margin, option_margin, spot_margin, impact_bp
+    [risk]          max_leg_notional_usd, max_venue_notional_usd, max_gross_notional_usd,
+                    max_open_orders, daily_loss_usd, max_drawdown (see spreadlab.risk.RiskLimits)
     [[strategy]]    kind = "spread_convergence" (default) with
                         legs = [{instrument = "VENUE:SYMBOL", ratio = 1.0}, ...] (required),
                         quote ("difference" | "log_ratio" | "basis"), name, hedge, signal, fair_value,
@@ -26,6 +28,7 @@ integer nanoseconds.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 from collections.abc import Mapping
@@ -40,6 +43,7 @@ from spreadlab.errors import ConfigError, SpreadlabError
 from spreadlab.execution.venue import LatencyModel, QueueKind, QueueModel, SimulatedVenue
 from spreadlab.instruments import parse_symbol
 from spreadlab.instruments.base import Instrument
+from spreadlab.risk.limits import RiskLimits
 from spreadlab.signals.spread import Leg, Spread, SpreadQuote
 from spreadlab.strategy.convergence import (
     Bands,
@@ -255,7 +259,7 @@ def _python_strategy(
 
 def backtest_from_dict(data: Mapping[str, Any], *, where: str = "config") -> BacktestSpec:
     """Build a :class:`BacktestSpec` from parsed TOML (see the module doc)."""
-    _check_keys(data, {"backtest", "venue", "strategy", "market"}, where)  # [market]: for `market build`
+    _check_keys(data, {"backtest", "venue", "strategy", "market", "risk"}, where)  # [market]: `market build`
     try:
         bt = data.get("backtest", {})
         _check_keys(bt, _BACKTEST_KEYS, f"{where}: backtest")
@@ -312,7 +316,11 @@ def backtest_from_dict(data: Mapping[str, Any], *, where: str = "config") -> Bac
             kind=_enum(QueueKind, bt.get("queue", "conservative"), f"{where}: backtest.queue"),
             power=float(bt.get("queue_power", 2.0)),
         )
+        rt = data.get("risk", {})
+        _check_keys(rt, {f.name for f in dataclasses.fields(RiskLimits)}, f"{where}: risk")
+        risk = RiskLimits(**{k: float(v) for k, v in rt.items()})
         engine = EngineConfig(
+            risk=risk,
             venues=tuple(venues),
             queue=queue,
             feed_latency_ns=parse_duration(

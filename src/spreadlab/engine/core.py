@@ -34,6 +34,7 @@ from spreadlab.kernels.engine_venue import (
     usd_rate,
 )
 from spreadlab.portfolio.snapshot import Balance, PortfolioSnapshot, Position, SpreadPosition
+from spreadlab.risk.limits import RiskLimits
 from spreadlab.strategy.base import Report, ReportKind, Strategy
 from spreadlab.strategy.program import SpreadProgram
 
@@ -65,6 +66,7 @@ class EngineConfig:
     liquidation_fee: float = 0.0
     capital_usd: float = 100_000.0
     seed: int = 0
+    risk: RiskLimits = field(default_factory=RiskLimits)
 
     def __post_init__(self) -> None:
         if self.feed_latency_ns < 0:
@@ -280,6 +282,8 @@ class Engine:
             fp,
             np.zeros((8192, 4), dtype=np.int64),
             np.zeros((nv, 2), dtype=np.int64),
+            self._risk_table(),
+            np.zeros(5, dtype=np.int64),
         )
         blocks = blocks_for(self.tape.max_levels)
         self.bk = new_books(n, blocks)
@@ -299,6 +303,19 @@ class Engine:
         order = np.argsort(ii[:, lay.I_EXPIRY], kind="stable")
         order = order[ii[order, lay.I_EXPIRY] > 0]
         self.expiries = (ii[order, lay.I_EXPIRY].astype(np.int64), order.astype(np.int64))
+
+    def _risk_table(self) -> np.ndarray:
+        r = self.config.risk
+        rk = np.zeros(lay.RK_N)
+        rk[lay.RK_LEG] = r.max_leg_notional_usd
+        rk[lay.RK_VENUE] = r.max_venue_notional_usd
+        rk[lay.RK_GROSS] = r.max_gross_notional_usd
+        rk[lay.RK_OPEN] = r.max_open_orders
+        rk[lay.RK_DAILY_LOSS] = r.daily_loss_usd
+        rk[lay.RK_DRAWDOWN] = r.max_drawdown
+        rk[lay.RK_PEAK] = np.nan
+        rk[lay.RK_DAY] = -1.0
+        return rk
 
     def _underlying(self, k: int) -> int:
         inst = self.instruments[k]
@@ -595,6 +612,7 @@ class EngineContext:
                 -1,
                 0,
                 tag,
+                e.bk,
             )
         )
 

@@ -122,6 +122,11 @@ RJ_FOK = 6
 RJ_NO_BOOK = 7
 RJ_EXPIRED_IOC = 8  # IOC remainder cancelled (not a reject: the status says cancelled)
 RJ_END = 9  # cancelled at the end of the run
+RJ_RISK_LEG = 10  # risk: the leg's notional would exceed its limit
+RJ_RISK_VENUE = 11  # risk: the venue's gross notional would exceed its limit
+RJ_RISK_GROSS = 12  # risk: the portfolio's gross notional would exceed its limit
+RJ_RISK_ORDERS = 13  # risk: too many open orders
+RJ_RISK_HALT = 14  # risk: the loss or drawdown switch is on; only reducing orders pass
 
 # ---- fills, int64 columns
 FI_ORDER = 0  # -1 for settlement / liquidation / end-of-run rows without an order
@@ -233,6 +238,21 @@ V_IP = 21
 V_FP = 22
 V_REPLOG = 23  # delivered reports (int64: t, kind, order, aux)
 V_FIFO = 24  # (n_venue, 2) last arrival time at the venue / of a report: each connection is FIFO
+V_RISK = 25  # float limits and state, RK_* columns
+V_RCNT = 26  # int64 rejections per RJ_RISK_* code (index code - RJ_RISK_LEG)
+
+# risk limits (inf: none) and state
+RK_LEG = 0
+RK_VENUE = 1
+RK_GROSS = 2
+RK_OPEN = 3
+RK_DAILY_LOSS = 4  # USD lost since the day's first sample that switches trading off for the day
+RK_DRAWDOWN = 5  # fraction below the peak equity that switches trading off for good
+RK_PEAK = 6
+RK_DAY_START = 7  # equity at the start of the current UTC day
+RK_DAY = 8  # the current UTC day number
+RK_HALT = 9  # 0 trading, 1 halted for the day, 2 halted for good
+RK_N = 10
 
 # int params
 IP_QMODEL = 0  # 0 conservative, 1 probabilistic

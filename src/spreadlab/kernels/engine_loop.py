@@ -131,6 +131,7 @@ from spreadlab.kernels.engine_venue import (
     rest_on_cross,
     rest_on_level,
     rest_on_trade,
+    risk_sample,
     submit,
 )
 
@@ -326,6 +327,7 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
             continue
         if ts == t:
             sample(vs, bk, lk, ss, samp, t)
+            risk_sample(vs, samp[1][cnt[C_NSAMP] - 1, 0], t)
             _check_margin(vs, bk, t)
             cnt[C_TSAMP] = t + samp_ns
             continue
@@ -422,7 +424,7 @@ def close_positions(vs, bk, t):  # type: ignore[no-untyped-def]
             continue
         sd = -1 if q > 0.0 else 1
         flags = 0 if ii[i, I_SPOT] == 1 else 2
-        o = submit(vs, t, i, sd, abs(q), np.nan, 0, 1, flags, -2, 0, -1)
+        o = submit(vs, t, i, sd, abs(q), np.nan, 0, 1, flags, -2, 0, -1, bk)
         vs[V_OI][o, O_T_ARRIVE] = t
         pop_min(vs, 1, qb)
         execute_order(vs, bk, o, t)

@@ -62,6 +62,7 @@ from spreadlab.kernels.engine_layout import (
     I_OPT,
     I_QUOTE,
     I_UND,
+    INF_T,
     L_ASK,
     L_BID,
     L_INDEX,
@@ -79,6 +80,7 @@ from spreadlab.kernels.engine_layout import (
     MAX_TRIES,
     O_LEG,
     O_OWNER,
+    RJ_RISK_LEG,
     RP_DONE,
     RP_FILL,
     RP_REJECT,
@@ -220,7 +222,7 @@ def _imbalance(vs, bk, lk, ss, s, w):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _send(vs, lk, ss, s, t, market):  # type: ignore[no-untyped-def]
+def _send(vs, bk, lk, ss, s, t, market):  # type: ignore[no-untyped-def]
     """Send each leg's difference between target and known quantity."""
     sci = ss[S_CI]
     ssf = ss[S_SF]
@@ -234,16 +236,16 @@ def _send(vs, lk, ss, s, t, market):  # type: ignore[no-untyped-def]
             continue
         sd = 1 if d > 0.0 else -1
         if market:
-            submit(vs, t, i, sd, abs(d), np.nan, 0, 1, 0, s, k, ssi[s, SS_TRADE_ID])
+            submit(vs, t, i, sd, abs(d), np.nan, 0, 1, 0, s, k, ssi[s, SS_TRADE_ID], bk)
         else:
             touch = lk[i, L_ASK] if sd > 0 else lk[i, L_BID]
             px = limit_price(sd, touch, slip, fi[i, F_TICK])
-            submit(vs, t, i, sd, abs(d), px, 1, 1, 0, s, k, ssi[s, SS_TRADE_ID])
+            submit(vs, t, i, sd, abs(d), px, 1, 1, 0, s, k, ssi[s, SS_TRADE_ID], bk)
         ssi[s, SS_OPEN] += 1
 
 
 @njit(cache=True, nogil=True)
-def _passive(vs, lk, ss, s, t):  # type: ignore[no-untyped-def]
+def _passive(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
     """A passive entry is working: hedge what it filled at market, cancel it at the timeout."""
     sci = ss[S_CI]
     ssi = ss[S_SI]
@@ -258,7 +260,7 @@ def _passive(vs, lk, ss, s, t):  # type: ignore[no-untyped-def]
             i = sci[s, SI_LEG + k]
             d = round_qty(ssf[s, SV_TARGET + k] * frac - ssf[s, SV_KNOWN + k], fi[i, F_LOT])
             if d != 0.0:
-                submit(vs, t, i, 1 if d > 0.0 else -1, abs(d), np.nan, 0, 1, 0, s, k, ssi[s, SS_TRADE_ID])
+                submit(vs, t, i, 1 if d > 0.0 else -1, abs(d), np.nan, 0, 1, 0, s, k, ssi[s, SS_TRADE_ID], bk)
                 ssi[s, SS_OPEN] += 1
     if ssi[s, SS_MCANCEL] == 0 and t >= ssi[s, SS_T_TIMEOUT]:
         send_cancel(vs, t, ssi[s, SS_MAKER_OID])
@@ -306,7 +308,7 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
         ssf[s, SV_LAST_T] = t
         ssf[s, SV_IMB_NOW] = _imbalance(vs, bk, lk, ss, s, w)
     if ssi[s, SS_MAKER_OID] >= 0:
-        _passive(vs, lk, ss, s, t)
+        _passive(vs, bk, lk, ss, s, t)
         return
     if ssi[s, SS_OPEN] > 0:
         return
@@ -328,7 +330,7 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
                 ssf[s, SV_TARGET + k] = 0.0
             ssi[s, SS_DIR] = 0
             ssi[s, SS_EXITING] = 1
-            _send(vs, lk, ss, s, t, True)
+            _send(vs, bk, lk, ss, s, t, True)
             _log(ss, vs, t, s, A_HALTED, np.nan, np.nan, mu, sd_)
         return
     if not lot_ok:
@@ -360,7 +362,7 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
                 _log(ss, vs, t, s, A_HEDGE, np.nan, np.nan, mu, sd_)
             ssi[s, SS_TRY] += 1
             ssi[s, SS_HEDGES] += 1
-            _send(vs, lk, ss, s, t, True)
+            _send(vs, bk, lk, ss, s, t, True)
         return
     ssi[s, SS_T_TIMEOUT] = -1
     ssi[s, SS_TRY] = 0
@@ -416,13 +418,13 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
             q = ssf[s, SV_TARGET + m]
             sd1 = 1 if q > 0.0 else -1
             px = lk[i, L_BID] if sd1 > 0 else lk[i, L_ASK]
-            o = submit(vs, t, i, sd1, abs(q), px, 1, 0, 1, s, m, ssi[s, SS_TRADE_ID])
+            o = submit(vs, t, i, sd1, abs(q), px, 1, 0, 1, s, m, ssi[s, SS_TRADE_ID], bk)
             ssi[s, SS_OPEN] += 1
             ssi[s, SS_MAKER_OID] = o
             ssi[s, SS_MCANCEL] = 0
             ssi[s, SS_T_TIMEOUT] = t + sci[s, SI_TIMEOUT]
         else:
-            _send(vs, lk, ss, s, t, market)
+            _send(vs, bk, lk, ss, s, t, market)
         _log(ss, vs, t, s, new, v_sell if new < 0 else v_buy, z_sell if new < 0 else z_buy, mu, sd_)
         return
     action = 0
@@ -449,7 +451,7 @@ def decide(vs, bk, lk, ss, s, t):  # type: ignore[no-untyped-def]
     if action == A_STOP:
         ssi[s, SS_T_COOL] = t + sci[s, SI_COOLDOWN]
         ssi[s, SS_BLOCK] = d
-    _send(vs, lk, ss, s, t, market)
+    _send(vs, bk, lk, ss, s, t, market)
     _log(ss, vs, t, s, action, v_buy if d < 0 else v_sell, z, mu, sd_)
 
 
@@ -479,6 +481,10 @@ def on_report(vs, bk, lk, ss, kind, o, aux, t):  # type: ignore[no-untyped-def]
         ssf[s, SV_KNOWN + k] += vs[V_FLI][aux, FI_SIDE] * vs[V_FLF][aux, FF_QTY]
     elif kind in (RP_DONE, RP_REJECT):
         ssi[s, SS_OPEN] -= 1
+        if kind == RP_REJECT and aux >= RJ_RISK_LEG:
+            # refused by the risk layer: no new entry before the next schedule row
+            r = ssi[s, SS_ROW]
+            ssi[s, SS_T_COOL] = ss[S_T][s, r + 1] if r + 1 < sci[s, SI_NROWS] else INF_T
         if o == ssi[s, SS_MAKER_OID]:
             # the passive entry is over: the round trip is what it filled
             ssi[s, SS_MAKER_OID] = -1

@@ -153,6 +153,21 @@ from spreadlab.kernels.engine_layout import (
     RJ_NO_BOOK,
     RJ_POST_ONLY,
     RJ_REDUCE_ONLY,
+    RJ_RISK_GROSS,
+    RJ_RISK_HALT,
+    RJ_RISK_LEG,
+    RJ_RISK_ORDERS,
+    RJ_RISK_VENUE,
+    RK_DAILY_LOSS,
+    RK_DAY,
+    RK_DAY_START,
+    RK_DRAWDOWN,
+    RK_GROSS,
+    RK_HALT,
+    RK_LEG,
+    RK_OPEN,
+    RK_PEAK,
+    RK_VENUE,
     RP_ACK,
     RP_DONE,
     RP_FILL,
@@ -179,6 +194,8 @@ from spreadlab.kernels.engine_layout import (
     V_OPEN,
     V_POS,
     V_PQ,
+    V_RCNT,
+    V_RISK,
     V_RQ,
     V_SPX,
     V_SSZ,
@@ -202,6 +219,7 @@ __all__ = [
     "rest_on_cross",
     "rest_on_level",
     "rest_on_trade",
+    "risk_sample",
     "send_cancel",
     "submit",
     "und_price",
@@ -404,8 +422,84 @@ def send_cancel(vs, t, o):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def submit(vs, t, i, sd, qty, price, otype, tif, flags, owner, leg, tag):  # type: ignore[no-untyped-def]
-    """Create an order sent at local time ``t`` arriving after the entry latency; return its id."""
+def _risk(vs, bk, i, sd, qty):  # type: ignore[no-untyped-def]
+    """The risk layer's verdict on an order (0: approved, else its RJ_RISK_* reason).
+
+    Orders that reduce the instrument's position always pass. Others are
+    refused while a loss switch is on, or when the open orders, the leg's,
+    the venue's or the portfolio's gross notional (USD at the venue's
+    valuation prices, in-flight orders not counted) would exceed a limit.
+    """
+    rk = vs[V_RISK]
+    ii = vs[V_II]
+    fi = vs[V_FI]
+    pos = vs[V_POS]
+    cur = pos[i, P_QTY]
+    new = cur + sd * qty
+    if abs(new) <= abs(cur) and cur * new >= 0.0:
+        return 0
+    if rk[RK_HALT] != 0.0:
+        return RJ_RISK_HALT
+    if vs[V_CNT][C_NOPEN] >= rk[RK_OPEN]:
+        return RJ_RISK_ORDERS
+    p = ref_price(vs, bk, i)
+    if np.isnan(p):
+        return 0
+    m = fi[i, F_MULT]
+    kind = ii[i, I_KIND]
+    fx = fx_of(vs, bk, i, p)
+    leg = abs(notional1(new, p, m, kind)) * fx
+    if leg > rk[RK_LEG]:
+        return RJ_RISK_LEG
+    add = leg - abs(notional1(cur, p, m, kind)) * fx
+    v = ii[i, I_VENUE]
+    venue = 0.0
+    gross = 0.0
+    for j in range(ii.shape[0]):
+        q = pos[j, P_QTY]
+        if q == 0.0:
+            continue
+        pj = ref_price(vs, bk, j)
+        if np.isnan(pj):
+            continue
+        nj = abs(notional1(q, pj, fi[j, F_MULT], ii[j, I_KIND])) * fx_of(vs, bk, j, pj)
+        gross += nj
+        if ii[j, I_VENUE] == v:
+            venue += nj
+    if venue + add > rk[RK_VENUE]:
+        return RJ_RISK_VENUE
+    if gross + add > rk[RK_GROSS]:
+        return RJ_RISK_GROSS
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def risk_sample(vs, equity, t):  # type: ignore[no-untyped-def]
+    """Update the loss switches from the portfolio's equity at a sample time ``t``."""
+    rk = vs[V_RISK]
+    if np.isnan(equity):
+        return
+    day = t // 86_400_000_000_000
+    if rk[RK_DAY] != day:
+        rk[RK_DAY] = day
+        rk[RK_DAY_START] = equity
+        if rk[RK_HALT] == 1.0:
+            rk[RK_HALT] = 0.0
+    if np.isnan(rk[RK_PEAK]) or equity > rk[RK_PEAK]:
+        rk[RK_PEAK] = equity
+    if rk[RK_HALT] != 2.0 and equity < rk[RK_PEAK] * (1.0 - rk[RK_DRAWDOWN]):
+        rk[RK_HALT] = 2.0
+    if rk[RK_HALT] == 0.0 and rk[RK_DAY_START] - equity > rk[RK_DAILY_LOSS]:
+        rk[RK_HALT] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def submit(vs, t, i, sd, qty, price, otype, tif, flags, owner, leg, tag, bk):  # type: ignore[no-untyped-def]
+    """Create an order sent at local time ``t`` arriving after the entry latency; return its id.
+
+    The risk layer sees it first (:func:`_risk`): a refused order is recorded
+    as rejected with its reason and reported to the strategy at once.
+    """
     cnt = vs[V_CNT]
     oi = vs[V_OI]
     of = vs[V_OF]
@@ -419,7 +513,8 @@ def submit(vs, t, i, sd, qty, price, otype, tif, flags, owner, leg, tag):  # typ
     oi[o, O_STATUS] = OS_INFLIGHT
     oi[o, O_T_SENT] = t
     v = vs[V_II][i, I_VENUE]
-    arrive = _fifo_time(vs, v, 0, t)
+    verdict = _risk(vs, bk, i, sd, qty) if owner != -2 else 0
+    arrive = t if verdict != 0 else _fifo_time(vs, v, 0, t)
     oi[o, O_T_ARRIVE] = arrive
     oi[o, O_T_DONE] = -1
     oi[o, O_OWNER] = owner
@@ -434,6 +529,14 @@ def submit(vs, t, i, sd, qty, price, otype, tif, flags, owner, leg, tag):  # typ
     of[o, OF_AVG] = np.nan
     of[o, OF_AHEAD] = 0.0
     of[o, OF_FEE] = 0.0
+    if verdict != 0:
+        oi[o, O_STATUS] = OS_REJECTED
+        oi[o, O_REASON] = verdict
+        oi[o, O_T_ARRIVE] = t
+        oi[o, O_T_DONE] = t
+        vs[V_RCNT][verdict - RJ_RISK_LEG] += 1
+        push_queue(vs, 0, t, RP_REJECT, o, verdict)
+        return o
     push_queue(vs, 1, arrive, QK_SUBMIT, o, 0)
     op = vs[V_OPEN]
     op[cnt[C_NOPEN]] = o

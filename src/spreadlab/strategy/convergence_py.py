@@ -104,6 +104,9 @@ class SpreadConvergencePy:
             self.known[li] += report.filled
         elif report.kind in (ReportKind.DONE, ReportKind.REJECT):
             self.open -= 1
+            if report.kind is ReportKind.REJECT and report.reason >= 10:  # the risk layer refused it
+                st = self.p.schedule_t
+                self.t_cool = int(st[self.row + 1]) if self.row + 1 < st.shape[0] else 2**63 - 1
         self.decide(ctx)
 
     def on_timer(self, ctx: Any) -> None:

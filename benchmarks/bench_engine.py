@@ -38,6 +38,11 @@ Timed paths (CPU seconds of the process, best of N; the machine is shared):
   both cached books' best bid/ask on each callback and submitting IOC limit
   orders on the same rule (``benchmarks/peers/nautilus_engine.py``).
 
+The unit is the source level updates per CPU second for every tool; on the
+real captures ``build_tape`` passes Binance diffs through the venue's
+update-id rules and drops the few stale/unsynced messages (counts in the
+notes) while the peers apply every row.
+
 Checked equal: the level updates each tool applied (per leg) and the final
 best bid/ask of each leg in the local view (spreadlab engine, bare loop,
 hftbacktest, NautilusTrader). Orders and fills are not comparable (each
@@ -372,6 +377,8 @@ def run_case(ctx: Context, name: str, deltas: pl.DataFrame, *, bar_ns: int, capt
         "engine_fills": int(cnt[lay.C_NFILL]),
         "schedule_rows": int(program.schedule_t.shape[0]),
         "tape_bytes_per_event": _tape_bytes(tape) / tape.n_events,
+        "tape_level_rows": int((tape.kind == lay.TK_DELTA).sum()),
+        "book_checks": {k: str(v) for k, v in getattr(tape, "book_checks", {}).items()},
     }
     return [
         add_notes(
@@ -459,9 +466,11 @@ def add_notes(record: dict[str, Any]) -> dict[str, Any]:
             f"{nau['ratio']:.1f}x; within 4x of the bare loop: the engine takes {1 / bare['ratio']:.1f}x "
             f"its time (the bare loop runs {bare['value'] / hft['value']:.2f}x hftbacktest's rate here)"
         )
+        checks = "; ".join(f"{k} {v}" for k, v in (ex.get("book_checks") or {}).items()) or "none"
         notes.append(
             f"spreadlab: {ex['engine_orders']} orders, {ex['engine_fills']} fills, decision step on each best-price "
-            f"change of a leg; untimed: build_tape {ex['build_tape_cpu_seconds']:.2f} s, schedule fit "
+            f"change of a leg; level rows on the tape {ex.get('tape_level_rows', 0):,} (Binance update-id rules "
+            f"drop stale and unsynced messages: {checks}); untimed: build_tape {ex['build_tape_cpu_seconds']:.2f} s, schedule fit "
             f"{ex['program_cpu_seconds']:.2f} s (CPU); hftbacktest's strategy ran {hft['feed_events']:,} times "
             f"(wait_next_feed returns once per batch of rows with one timestamp), {hft['orders']} orders; "
             f"NautilusTrader's on_order_book_deltas ran {nau['callbacks']:,} times, {nau['orders']} orders"

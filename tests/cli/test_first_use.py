@@ -89,3 +89,12 @@ def test_every_command_rejects_an_unknown_option_in_one_line(name: str) -> None:
 def test_a_group_without_a_command_still_shows_its_help() -> None:
     res = CliRunner().invoke(app, ["options"])
     assert res.exit_code == 2 and "chain" in res.output
+
+
+@pytest.mark.parametrize("example", ["backtest_basis.toml", "backtest_pairs.toml", "validate_basis.toml"])
+def test_market_build_reads_the_market_table_of_the_examples(example: str) -> None:
+    # a study or backtest config carries the [market] it runs on; its other tables are not an error here
+    from spreadlab.config.loader import load_market_config
+
+    path = Path(__file__).resolve().parents[2] / "examples" / example
+    assert load_market_config(path).seed in (1, 3)

@@ -85,10 +85,14 @@ def build_config(cls: type[T], table: dict[str, Any], *, where: str = "") -> T:
         raise ConfigError(f"{where or cls.__name__}: {exc}") from exc
 
 
-def _one_table(path: str | Path, name: str) -> dict[str, Any]:
-    """The ``[name]`` table of a TOML file; any other top-level key is an error naming the file."""
+# tables of the other configs a [market] table may share a file with (studies, backtests)
+_SIBLINGS = frozenset({"strategy", "search", "walk_forward", "cpcv", "report", "backtest", "venue", "risk"})
+
+
+def _one_table(path: str | Path, name: str, *, siblings: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The ``[name]`` table of a TOML file; any other top-level key (but ``siblings``) is an error."""
     data = load_toml(path)
-    unknown = sorted(set(data) - {name})
+    unknown = sorted(set(data) - {name} - siblings)
     if unknown:
         raise ConfigError(f"{path}: unknown top-level table(s) {', '.join(unknown)}; expected [{name}]")
     table = data.get(name, {})
@@ -107,10 +111,13 @@ def load_market_config(path: str | Path) -> MarketConfig:
 
     The same checks as :func:`load_basis_demo`: an unknown top-level table
     (``[markt]``), an unknown field or a bad value is an error naming the file.
+    The tables of a study or backtest config that carries the ``[market]`` it
+    runs on (``[strategy]``, ``[search]``, ``[backtest]``, ``[[venue]]``, ...)
+    are left to their own loaders.
     """
     from spreadlab.data.market.io import config_from_dict
 
-    table = _one_table(path, "market")
+    table = _one_table(path, "market", siblings=_SIBLINGS)
     try:
         return config_from_dict(table)
     except SpreadlabError as exc:

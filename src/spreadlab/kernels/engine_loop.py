@@ -242,9 +242,12 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
     sci = ss[S_CI]
     qb = np.zeros(Q_N, dtype=np.int64)
     pause = ip[IP_PAUSE]
+    need = True  # the tables' room is checked only after a step that may have appended to them
     while True:
-        if not _room(vs, ss, samp):
-            return R_GROW
+        if need:
+            if not _room(vs, ss, samp):
+                return R_GROW
+            need = False
         if pause > 0 and cnt[C_LC] >= cnt[C_PAUSE]:
             cnt[C_PAUSE] = cnt[C_LC] + pause
             return R_PROGRESS
@@ -281,8 +284,11 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
                 j += 1
             r1 = vorder[j - 1] + 1
             cnt[C_VC] = j
+            ho = _has_open(vs, i)
+            if ho or k == TK_FUNDING:
+                need = True
             if k == TK_DELTA:
-                if _has_open(vs, i):
+                if ho:
                     for rr in range(r, r1):
                         sd = flag[rr]
                         old = bk_size_at(bk, i, sd, f0[rr])
@@ -295,12 +301,12 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
             elif k == TK_QUOTE:
                 rr = r1 - 1
                 _set_quote(bk, i, f0[rr], f1[rr], f2[rr], f3[rr])
-                if _has_open(vs, i):
+                if ho:
                     rest_on_cross(vs, bk, i, tv)
             elif k == TK_TRADE:
                 for rr in range(r, r1):
                     mk[i, M_LAST] = f0[rr]
-                    if _has_open(vs, i):
+                    if ho and _has_open(vs, i):
                         rest_on_trade(vs, bk, i, f0[rr], f1[rr], flag[rr], tv)
             elif k == TK_MARK:
                 for rr in range(r, r1):
@@ -315,10 +321,12 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
                 bk_clear(bk, i)
             continue
         if tx == t:
+            need = True
             expire(vs, bk, x_i[cnt[C_XC]], t)
             cnt[C_XC] += 1
             continue
         if tp == t:
+            need = True
             pop_min(vs, 1, qb)
             if qb[Q_KIND] == QK_SUBMIT:
                 execute_order(vs, bk, qb[Q_ID], t)
@@ -326,12 +334,14 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
                 cancel_arrive(vs, qb[Q_ID], t)
             continue
         if ts == t:
+            need = True
             sample(vs, bk, lk, ss, samp, t)
             risk_sample(vs, samp[1][cnt[C_NSAMP] - 1, 0], t)
             _check_margin(vs, bk, t)
             cnt[C_TSAMP] = t + samp_ns
             continue
         if tr == t:
+            need = True
             pop_min(vs, 0, qb)
             rl = vs[V_REPLOG]
             m = cnt[C_NREPLOG]
@@ -387,6 +397,7 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
             if same and lk[i, L_BSZ] == bs0 and lk[i, L_ASZ] == as0:
                 continue
             if not same:
+                need = True
                 for s in range(n_sp):
                     for kk in range(sci[s, SI_NLEG]):
                         if sci[s, SI_LEG + kk] == i:
@@ -397,6 +408,7 @@ def run(tape, vs, bk, lb, lk, ss, pysub, samp, expiries):  # type: ignore[no-unt
                 return R_MARKET
             continue
         if ttm == t:
+            need = True
             ssi = ss[S_SI]
             for s in range(n_sp):
                 if ssi[s, SS_T_TIMEOUT] == t and (ssi[s, SS_OPEN] == 0 or ssi[s, SS_MAKER_OID] >= 0):

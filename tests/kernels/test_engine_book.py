@@ -17,7 +17,7 @@ from spreadlab.kernels.engine_book import (
     blocks_for,
     new_books,
 )
-from spreadlab.kernels.engine_venue import apply_position, apply_position_py
+from spreadlab.kernels.engine_market import apply_position, apply_position_py
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -85,7 +85,7 @@ def test_inverse_average_is_harmonic() -> None:
 )
 def test_lot_rounding_keeps_a_whole_number_of_lots_exactly(q: float, lot: float) -> None:
     # 1042.68473 / 1e-5 is 104268472.99999999 in floating point: a naive floor loses a lot
-    from spreadlab.kernels.engine_venue import round_qty
+    from spreadlab.kernels.engine_market import round_qty
     from spreadlab.strategy.convergence_py import _round_qty
 
     assert round_qty(q, lot) == q

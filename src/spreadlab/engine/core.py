@@ -24,15 +24,8 @@ from spreadlab.kernels import engine_layout as lay
 from spreadlab.kernels.contracts import notional1, pnl1
 from spreadlab.kernels.engine_book import blocks_for, new_books
 from spreadlab.kernels.engine_loop import close_positions, run, sample
-from spreadlab.kernels.engine_venue import (
-    equity_usd,
-    fx_of,
-    margin_usd,
-    ref_price,
-    send_cancel,
-    submit,
-    usd_rate,
-)
+from spreadlab.kernels.engine_market import fx_of, ref_price, send_cancel, usd_rate
+from spreadlab.kernels.engine_venue import equity_usd, margin_usd, submit
 from spreadlab.portfolio.snapshot import Balance, PortfolioSnapshot, Position, SpreadPosition
 from spreadlab.risk.limits import RiskLimits
 from spreadlab.strategy.base import Report, ReportKind, Strategy
@@ -158,9 +151,8 @@ class Engine:
             for c in venue.balances:
                 if c not in ccys:
                     ccys.append(c)
-        for c in ("USDT",):
-            if c not in ccys:
-                ccys.append(c)
+        if "USDT" not in ccys:  # the default currency of venues funded from capital
+            ccys.append("USDT")
         cidx = {c: k for k, c in enumerate(ccys)}
         first = _first_prices(self.tape, n)
         ii = np.zeros((n, lay.I_N), dtype=np.int64)

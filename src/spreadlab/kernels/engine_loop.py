@@ -116,6 +116,8 @@ from spreadlab.kernels.engine_layout import (
     V_REPLOG,
     V_RQ,
 )
+from spreadlab.kernels.engine_market import pop_min, queue_min_t
+from spreadlab.kernels.engine_risk import risk_sample
 from spreadlab.kernels.engine_strategy import decide, next_timer, on_report, spread_value
 from spreadlab.kernels.engine_venue import (
     cancel_all,
@@ -126,12 +128,9 @@ from spreadlab.kernels.engine_venue import (
     fund,
     liquidate_venue,
     margin_usd,
-    pop_min,
-    queue_min_t,
     rest_on_cross,
     rest_on_level,
     rest_on_trade,
-    risk_sample,
     submit,
 )
 

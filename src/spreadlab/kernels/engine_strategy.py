@@ -140,7 +140,8 @@ from spreadlab.kernels.engine_layout import (
     V_MK,
     V_OI,
 )
-from spreadlab.kernels.engine_venue import limit_price, round_qty, send_cancel, submit, usd_rate
+from spreadlab.kernels.engine_market import limit_price, round_qty, send_cancel, usd_rate
+from spreadlab.kernels.engine_venue import submit
 
 __all__ = ["decide", "next_timer", "on_report", "spread_value"]
 

@@ -4,7 +4,7 @@ All state lives in the venue tuple ``vs`` (see the ``V_*`` indices of
 :mod:`spreadlab.kernels.engine_layout`) and the venue books ``bk``
 (:mod:`spreadlab.kernels.engine_book`).
 
-Positions
+Positions (averaging in :func:`spreadlab.kernels.engine_market.apply_position`)
     Signed contracts ``q`` with an average entry ``A``; adding to a position
     averages in price (linear) or in ``1/price`` (inverse), reducing it
     realises ``pnl1(closed, A, price)`` (:mod:`spreadlab.kernels.contracts`).
@@ -45,17 +45,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from spreadlab.kernels.contracts import fee1, funding1, fx1, notional1, pnl1
+from spreadlab.kernels.contracts import fee1, funding1, notional1, pnl1
 from spreadlab.kernels.engine_book import bk_best, bk_clear, bk_levels, bk_set, bk_size_at
 from spreadlab.kernels.engine_layout import (
     C_NFILL,
     C_NFUND,
     C_NOPEN,
     C_NORD,
-    C_NPEND,
-    C_NREP,
-    C_RNG,
-    C_SEQ,
     F_CAP,
     F_IMPACT,
     F_IMR,
@@ -95,7 +91,6 @@ from spreadlab.kernels.engine_layout import (
     I_QUOTE,
     I_SETTLE,
     I_SPOT,
-    I_UND,
     I_VENUE,
     IP_QMODEL,
     IP_SPOT_MARGIN,
@@ -105,7 +100,6 @@ from spreadlab.kernels.engine_layout import (
     LQ_TAKER,
     M_HALT,
     M_INDEX,
-    M_LAST,
     M_MARK,
     O_FLAGS,
     O_INST,
@@ -138,12 +132,6 @@ from spreadlab.kernels.engine_layout import (
     P_FUND,
     P_QTY,
     P_REAL,
-    Q_AUX,
-    Q_ID,
-    Q_KIND,
-    Q_SEQ,
-    Q_T,
-    QK_CANCEL,
     QK_SUBMIT,
     RJ_EXPIRED_IOC,
     RJ_FOK,
@@ -153,21 +141,7 @@ from spreadlab.kernels.engine_layout import (
     RJ_NO_BOOK,
     RJ_POST_ONLY,
     RJ_REDUCE_ONLY,
-    RJ_RISK_GROSS,
-    RJ_RISK_HALT,
     RJ_RISK_LEG,
-    RJ_RISK_ORDERS,
-    RJ_RISK_VENUE,
-    RK_DAILY_LOSS,
-    RK_DAY,
-    RK_DAY_START,
-    RK_DRAWDOWN,
-    RK_GROSS,
-    RK_HALT,
-    RK_LEG,
-    RK_OPEN,
-    RK_PEAK,
-    RK_VENUE,
     RP_ACK,
     RP_DONE,
     RP_FILL,
@@ -175,9 +149,7 @@ from spreadlab.kernels.engine_layout import (
     RP_SETTLE,
     V_CASH,
     V_CNT,
-    V_CSRC,
     V_FI,
-    V_FIFO,
     V_FLF,
     V_FLI,
     V_FP,
@@ -185,320 +157,53 @@ from spreadlab.kernels.engine_layout import (
     V_FUI,
     V_II,
     V_IP,
-    V_LATC,
-    V_LATN,
-    V_LATS,
     V_MK,
     V_OF,
     V_OI,
     V_OPEN,
     V_POS,
-    V_PQ,
     V_RCNT,
-    V_RISK,
-    V_RQ,
     V_SPX,
     V_SSZ,
 )
+from spreadlab.kernels.engine_market import (
+    apply_position,
+    fifo_time,
+    fx_of,
+    mid_of,
+    push_queue,
+    ref_price,
+    report,
+    und_price,
+    usd_rate,
+)
+from spreadlab.kernels.engine_risk import risk_check
 
 __all__ = [
-    "apply_position",
-    "apply_position_py",
     "cancel_arrive",
-    "draw_latency",
     "equity_usd",
     "execute_order",
     "expire",
     "fund",
     "liquidate_venue",
     "margin_usd",
-    "mid_of",
-    "pop_min",
-    "push_queue",
-    "ref_price",
     "rest_on_cross",
     "rest_on_level",
     "rest_on_trade",
-    "risk_sample",
-    "send_cancel",
     "submit",
-    "und_price",
-    "usd_rate",
 ]
-
-_EPS = 1e-9
-
-
-@njit(cache=True, nogil=True)
-def apply_position(q, a, dq, px, kind):  # type: ignore[no-untyped-def]
-    """Return ``(new_qty, new_avg, closed_signed)`` after a fill of ``dq`` at ``px`` on ``(q, a)``.
-
-    ``closed_signed`` is the part of the old position closed (sign of the old
-    position), whose PnL is ``pnl1(closed_signed, a, px)``.
-    """
-    tol = _EPS * max(abs(q), abs(dq), 1.0)
-    if q == 0.0 or (q > 0.0) == (dq > 0.0):
-        nq = q + dq
-        if q == 0.0:
-            return nq, px, 0.0
-        if kind == 1:
-            na = (abs(q) + abs(dq)) / (abs(q) / a + abs(dq) / px)
-        else:
-            na = (abs(q) * a + abs(dq) * px) / (abs(q) + abs(dq))
-        return nq, na, 0.0
-    close = min(abs(dq), abs(q))
-    closed = close if q > 0.0 else -close
-    nq = q + dq
-    if abs(nq) <= tol:
-        return 0.0, 0.0, closed
-    if abs(dq) > abs(q):
-        return nq, px, closed
-    return nq, a, closed
-
-
-def apply_position_py(q: float, a: float, dq: float, px: float, kind: int) -> tuple[float, float, float]:
-    """Plain-Python twin of :func:`apply_position`."""
-    tol = _EPS * max(abs(q), abs(dq), 1.0)
-    if q == 0.0 or (q > 0.0) == (dq > 0.0):
-        if q == 0.0:
-            return q + dq, px, 0.0
-        w = abs(q) + abs(dq)
-        na = w / (abs(q) / a + abs(dq) / px) if kind == 1 else (abs(q) * a + abs(dq) * px) / w
-        return q + dq, na, 0.0
-    closed = min(abs(dq), abs(q)) * (1.0 if q > 0.0 else -1.0)
-    nq = q + dq
-    if abs(nq) <= tol:
-        return 0.0, 0.0, closed
-    return (nq, px, closed) if abs(dq) > abs(q) else (nq, a, closed)
-
-
-# --------------------------------------------------------------------------- prices
-
-
-@njit(cache=True, nogil=True)
-def mid_of(bk, i):  # type: ignore[no-untyped-def]
-    """Venue mid of instrument ``i`` (NaN unless both sides are quoted)."""
-    b, _ = bk_best(bk, i, 1)
-    a, _ = bk_best(bk, i, -1)
-    return 0.5 * (a + b)
-
-
-@njit(cache=True, nogil=True)
-def ref_price(vs, bk, i):  # type: ignore[no-untyped-def]
-    """Valuation price of ``i``: the mid, else the mark, else the last trade."""
-    p = mid_of(bk, i)
-    if np.isnan(p):
-        p = vs[V_MK][i, M_MARK]
-    if np.isnan(p):
-        p = vs[V_MK][i, M_LAST]
-    return p
-
-
-@njit(cache=True, nogil=True)
-def und_price(vs, bk, i):  # type: ignore[no-untyped-def]
-    """USD price of ``i``'s underlying: its index (or the underlying instrument's), else mark, else mid."""
-    j = vs[V_II][i, I_UND]
-    if j < 0:
-        j = i
-    p = vs[V_MK][j, M_INDEX]
-    if np.isnan(p):
-        p = vs[V_MK][j, M_MARK]
-    if np.isnan(p) or vs[V_II][j, I_OPT] != 0:
-        p2 = mid_of(bk, j)
-        if not np.isnan(p2) or np.isnan(p):
-            p = p2
-    return p
-
-
-@njit(cache=True, nogil=True)
-def usd_rate(vs, bk, c):  # type: ignore[no-untyped-def]
-    """USD per unit of currency ``c`` (par for USD stablecoins)."""
-    src = vs[V_CSRC][c]
-    if src < 0:
-        return 1.0
-    return und_price(vs, bk, src)
-
-
-@njit(cache=True, nogil=True)
-def fx_of(vs, bk, i, p):  # type: ignore[no-untyped-def]
-    """USD per unit of ``i``'s settlement currency when ``i`` trades at ``p``."""
-    kind = vs[V_II][i, I_KIND]
-    if kind in (1, 2):
-        return fx1(p, und_price(vs, bk, i), kind)
-    return usd_rate(vs, bk, vs[V_II][i, I_SETTLE])
-
-
-# --------------------------------------------------------------------------- queues and latency
-
-
-@njit(cache=True, nogil=True)
-def draw_latency(vs, v, k):  # type: ignore[no-untyped-def]
-    """Latency (ns) of kind ``k`` (0 order entry, 1 response) at venue ``v``: constant or a drawn sample."""
-    n = vs[V_LATN][v, k]
-    if n == 0:
-        return vs[V_LATC][v, k]
-    cnt = vs[V_CNT]
-    x = np.uint64(cnt[C_RNG])
-    x ^= x << np.uint64(13)
-    x ^= x >> np.uint64(7)
-    x ^= x << np.uint64(17)
-    cnt[C_RNG] = np.int64(x & np.uint64(0x7FFFFFFFFFFFFFFF))
-    return vs[V_LATS][v, k, cnt[C_RNG] % n]
-
-
-@njit(cache=True, nogil=True)
-def push_queue(vs, which, t, kind, oid, aux):  # type: ignore[no-untyped-def]
-    """Append an entry to the report queue (``which`` = 0) or the arrival queue (1)."""
-    cnt = vs[V_CNT]
-    q = vs[V_RQ] if which == 0 else vs[V_PQ]
-    ci = C_NREP if which == 0 else C_NPEND
-    n = cnt[ci]
-    q[n, Q_T] = t
-    q[n, Q_KIND] = kind
-    q[n, Q_ID] = oid
-    q[n, Q_AUX] = aux
-    q[n, Q_SEQ] = cnt[C_SEQ]
-    cnt[C_SEQ] += 1
-    cnt[ci] = n + 1
-
-
-@njit(cache=True, nogil=True)
-def pop_min(vs, which, out):  # type: ignore[no-untyped-def]
-    """Remove the earliest entry (time, then sequence) of a queue into ``out``; return False if empty."""
-    cnt = vs[V_CNT]
-    q = vs[V_RQ] if which == 0 else vs[V_PQ]
-    ci = C_NREP if which == 0 else C_NPEND
-    n = cnt[ci]
-    if n == 0:
-        return False
-    best = 0
-    for k in range(1, n):
-        if q[k, Q_T] < q[best, Q_T] or (q[k, Q_T] == q[best, Q_T] and q[k, Q_SEQ] < q[best, Q_SEQ]):
-            best = k
-    for c in range(q.shape[1]):
-        out[c] = q[best, c]
-        q[best, c] = q[n - 1, c]
-    cnt[ci] = n - 1
-    return True
-
-
-@njit(cache=True, nogil=True)
-def queue_min_t(vs, which):  # type: ignore[no-untyped-def]
-    """Earliest time in a queue (``INF`` when empty)."""
-    cnt = vs[V_CNT]
-    q = vs[V_RQ] if which == 0 else vs[V_PQ]
-    n = cnt[C_NREP if which == 0 else C_NPEND]
-    t = np.int64(9_223_372_036_854_775_807)
-    for k in range(n):
-        t = min(t, q[k, Q_T])
-    return t
-
-
-@njit(cache=True, nogil=True)
-def _fifo_time(vs, v, k, t):  # type: ignore[no-untyped-def]
-    """``t`` plus a latency draw, never before the previous message on the same connection (FIFO)."""
-    fifo = vs[V_FIFO]
-    at = t + draw_latency(vs, v, k)
-    at = max(at, fifo[v, k])
-    fifo[v, k] = at
-    return at
-
-
-@njit(cache=True, nogil=True)
-def report(vs, o, t, kind, aux):  # type: ignore[no-untyped-def]
-    """Queue a report of order ``o`` to its strategy, delivered after the venue's response latency."""
-    v = vs[V_II][vs[V_OI][o, O_INST], I_VENUE]
-    push_queue(vs, 0, _fifo_time(vs, v, 1, t), kind, o, aux)
-
-
-@njit(cache=True, nogil=True)
-def send_cancel(vs, t, o):  # type: ignore[no-untyped-def]
-    """Send a cancel of ``o`` at local time ``t`` on the venue's order connection."""
-    v = vs[V_II][vs[V_OI][o, O_INST], I_VENUE]
-    push_queue(vs, 1, _fifo_time(vs, v, 0, t), QK_CANCEL, o, 0)
 
 
 # --------------------------------------------------------------------------- orders
 
 
 @njit(cache=True, nogil=True)
-def _risk(vs, bk, i, sd, qty):  # type: ignore[no-untyped-def]
-    """The risk layer's verdict on an order (0: approved, else its RJ_RISK_* reason).
-
-    Orders that reduce the instrument's position always pass. Others are
-    refused while a loss switch is on, or when the open orders, the leg's,
-    the venue's or the portfolio's gross notional (USD at the venue's
-    valuation prices, in-flight orders not counted) would exceed a limit.
-    """
-    rk = vs[V_RISK]
-    ii = vs[V_II]
-    fi = vs[V_FI]
-    pos = vs[V_POS]
-    cur = pos[i, P_QTY]
-    new = cur + sd * qty
-    if abs(new) <= abs(cur) and cur * new >= 0.0:
-        return 0
-    if rk[RK_HALT] != 0.0:
-        return RJ_RISK_HALT
-    if vs[V_CNT][C_NOPEN] >= rk[RK_OPEN]:
-        return RJ_RISK_ORDERS
-    p = ref_price(vs, bk, i)
-    if np.isnan(p):
-        return 0
-    m = fi[i, F_MULT]
-    kind = ii[i, I_KIND]
-    fx = fx_of(vs, bk, i, p)
-    leg = abs(notional1(new, p, m, kind)) * fx
-    if leg > rk[RK_LEG]:
-        return RJ_RISK_LEG
-    add = leg - abs(notional1(cur, p, m, kind)) * fx
-    v = ii[i, I_VENUE]
-    venue = 0.0
-    gross = 0.0
-    for j in range(ii.shape[0]):
-        q = pos[j, P_QTY]
-        if q == 0.0:
-            continue
-        pj = ref_price(vs, bk, j)
-        if np.isnan(pj):
-            continue
-        nj = abs(notional1(q, pj, fi[j, F_MULT], ii[j, I_KIND])) * fx_of(vs, bk, j, pj)
-        gross += nj
-        if ii[j, I_VENUE] == v:
-            venue += nj
-    if venue + add > rk[RK_VENUE]:
-        return RJ_RISK_VENUE
-    if gross + add > rk[RK_GROSS]:
-        return RJ_RISK_GROSS
-    return 0
-
-
-@njit(cache=True, nogil=True)
-def risk_sample(vs, equity, t):  # type: ignore[no-untyped-def]
-    """Update the loss switches from the portfolio's equity at a sample time ``t``."""
-    rk = vs[V_RISK]
-    if np.isnan(equity):
-        return
-    day = t // 86_400_000_000_000
-    if rk[RK_DAY] != day:
-        rk[RK_DAY] = day
-        rk[RK_DAY_START] = equity
-        if rk[RK_HALT] == 1.0:
-            rk[RK_HALT] = 0.0
-    if np.isnan(rk[RK_PEAK]) or equity > rk[RK_PEAK]:
-        rk[RK_PEAK] = equity
-    if rk[RK_HALT] != 2.0 and equity < rk[RK_PEAK] * (1.0 - rk[RK_DRAWDOWN]):
-        rk[RK_HALT] = 2.0
-    if rk[RK_HALT] == 0.0 and rk[RK_DAY_START] - equity > rk[RK_DAILY_LOSS]:
-        rk[RK_HALT] = 1.0
-
-
-@njit(cache=True, nogil=True)
 def submit(vs, t, i, sd, qty, price, otype, tif, flags, owner, leg, tag, bk):  # type: ignore[no-untyped-def]
     """Create an order sent at local time ``t`` arriving after the entry latency; return its id.
 
-    The risk layer sees it first (:func:`_risk`): a refused order is recorded
-    as rejected with its reason and reported to the strategy at once.
+    The risk layer sees it first (:func:`spreadlab.kernels.engine_risk.risk_check`): a
+    refused order is recorded as rejected with its reason and reported to the strategy
+    at once.
     """
     cnt = vs[V_CNT]
     oi = vs[V_OI]
@@ -513,8 +218,8 @@ def submit(vs, t, i, sd, qty, price, otype, tif, flags, owner, leg, tag, bk):  #
     oi[o, O_STATUS] = OS_INFLIGHT
     oi[o, O_T_SENT] = t
     v = vs[V_II][i, I_VENUE]
-    verdict = _risk(vs, bk, i, sd, qty) if owner != -2 else 0
-    arrive = t if verdict != 0 else _fifo_time(vs, v, 0, t)
+    verdict = risk_check(vs, bk, i, sd, qty) if owner != -2 else 0
+    arrive = t if verdict != 0 else fifo_time(vs, v, 0, t)
     oi[o, O_T_ARRIVE] = arrive
     oi[o, O_T_DONE] = -1
     oi[o, O_OWNER] = owner
@@ -632,7 +337,7 @@ def record_fill(vs, bk, o, i, sd, px, q, liq, level, t):  # type: ignore[no-unty
         oi[o, O_NFILL] += 1
         report(vs, o, t, RP_FILL, f)
     else:
-        push_queue(vs, 0, _fifo_time(vs, v, 1, t), RP_SETTLE, -1, f)
+        push_queue(vs, 0, fifo_time(vs, v, 1, t), RP_SETTLE, -1, f)
     return f
 
 
@@ -990,20 +695,3 @@ def liquidate_venue(vs, bk, v, t):  # type: ignore[no-untyped-def]
         if np.isnan(p):
             p = ref_price(vs, bk, i)
         record_fill(vs, bk, -1, i, -1 if q > 0.0 else 1, p, abs(q), LQ_LIQUIDATION, -1, t)
-
-
-@njit(cache=True, nogil=True)
-def round_qty(q, lot):  # type: ignore[no-untyped-def]
-    """Round ``|q|`` down to whole lots (keeping the sign)."""
-    n = np.floor(abs(q) / lot + 1e-6)
-    return np.sign(q) * np.round(n * lot, 12)  # 99900 * 1e-5 is 0.9990000000000001 before rounding
-
-
-@njit(cache=True, nogil=True)
-def limit_price(side, touch, slip_bp, tick):  # type: ignore[no-untyped-def]
-    """An IOC limit at the touch allowing ``slip_bp`` of slippage, on the tick grid, never inside it."""
-    if side > 0:
-        p = np.floor(touch * (1.0 + slip_bp * 1e-4) / tick + 1e-9) * tick
-        return max(p, touch)
-    p = np.ceil(touch * (1.0 - slip_bp * 1e-4) / tick - 1e-9) * tick
-    return min(p, touch)
